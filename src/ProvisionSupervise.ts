@@ -1,0 +1,501 @@
+/**
+ * Register a bottle's supervise sidecar in the agent's user-level Claude Code
+ * config, through `smolvm machine exec`, and check that the agent can reach it.
+ *
+ * Registration reconciles: the first run costs one exec (`claude mcp add` as
+ * the agent user); a re-run that finds the entry ("already exists") reads the
+ * config file and is `Unchanged` when URL and headers match, or replaces the
+ * entry (`remove` + `add`) when they do not. State is never read through
+ * `claude mcp get/list`, which health-check every server and can hang.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as ClaudeConfig from "./internal/claudeConfig.js"
+import * as Guest from "./internal/guest.js"
+import * as McpGet from "./internal/mcpGet.js"
+import { scrub } from "./internal/redact.js"
+import { LogKeys } from "./Logger.js"
+import { problem } from "./MachineName.js"
+import { Smolvm } from "./Smolvm.js"
+import type { ExecResult } from "./Smolvm.js"
+import { ExecFailed, type SmolvmNotFound } from "./SmolvmError.js"
+import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "./SupervisePlan.js"
+
+const common = {
+  target: Schema.String,
+  serverName: Schema.String,
+  url: Schema.String,
+  /** How many `smolvm machine exec` calls it took, retries included. */
+  execs: Schema.Number
+}
+
+/**
+ * The plan has no `supervisePlan`: supervise is off for this bottle and
+ * nothing ran.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: Schema.String }) {}
+
+/**
+ * The entry was added (first registration).
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export class Registered extends Schema.TaggedClass<Registered>()("Registered", common) {}
+
+/**
+ * An entry with the same transport, URL and headers was already there.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", common) {}
+
+/**
+ * An entry under the same name differed (another URL, another token, another
+ * transport) and was replaced; every other server and key was kept.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
+  ...common,
+  previousUrl: Schema.optional(Schema.String),
+  changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
+}) {}
+
+/**
+ * Registration did not happen. Logged as a warning; the bottle still works,
+ * without the supervise tools, until someone runs `hint` inside it as the agent
+ * user.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ */
+export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
+  ...common,
+  error: ExecFailed,
+  hint: Schema.String
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const describe = (outcome: ProvisionSupervise.ProvisionOutcome) => {
+ *   switch (outcome._tag) {
+ *     case "Failed":
+ *       return `failed: ${outcome.error.message}`
+ *     default:
+ *       return outcome._tag
+ *   }
+ * }
+ */
+export const ProvisionOutcome = Schema.Union(Skipped, Registered, Unchanged, Replaced, Failed)
+
+/**
+ * @since 0.1.0
+ * @category outcomes
+ */
+export type ProvisionOutcome = typeof ProvisionOutcome.Type
+
+/**
+ * - `timeout`: bounds the whole call, retries included (default 60 seconds).
+ *   At the deadline the smolvm client is killed and the outcome is `Failed`
+ *   with reason `Timeout`, carrying smolvm's last words.
+ * - `retry`: schedule for transient smolvm errors (the agent answers "is not
+ *   running" for a moment after boot). Default: exponential from 100 ms,
+ *   capped at 2 s per wait, within the timeout.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProvisionOptions {
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly retry?: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound> | undefined
+}
+
+/**
+ * The default retry schedule for transient smolvm errors.
+ *
+ * @since 0.1.0
+ * @category retry
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ * import { Schedule } from "effect"
+ *
+ * const patient = ProvisionSupervise.defaultRetry.pipe(Schedule.intersect(Schedule.recurs(20)))
+ */
+export const defaultRetry: Schedule.Schedule<unknown, unknown> = Schedule.exponential(Duration.millis(100)).pipe(
+  Schedule.union(Schedule.spaced(Duration.seconds(2)))
+)
+
+const DEFAULT_TIMEOUT = Duration.seconds(60)
+
+/**
+ * The command an operator pastes into a shell inside the bottle, as the agent
+ * user, to register the sidecar by hand. Shell-quoted; a token is referenced as
+ * `"$SUPERVISE_TOKEN"`, never written out.
+ *
+ * @since 0.1.0
+ * @category hints
+ * @example
+ * import { ProvisionSupervise, SupervisePlan } from "bottle-supervise"
+ *
+ * const plan = SupervisePlan.SupervisePlan.make({ agentUrl: SupervisePlan.AgentUrl.make("http://127.0.0.1:4318/") })
+ * ProvisionSupervise.manualHint(SupervisePlan.AgentPlan.make({}), plan)
+ * // "claude mcp remove --scope user supervise 2>/dev/null; claude mcp add --scope user --transport http supervise http://127.0.0.1:4318/"
+ */
+export const manualHint: (agent: AgentPlan, plan: SupervisePlan) => string = Guest.manualHint
+
+const trimmed = (text: string, max = 1000): string => {
+  const t = text.trim()
+  return t.length <= max ? t : `…${t.slice(t.length - max)}`
+}
+
+/** The warning's words: exit code and guest output where there was an exit. */
+const failureWords = (error: ExecFailed): string =>
+  error.exitCode !== undefined && (error.reason === "NonZeroExit" || error.reason === "GuestSignal")
+    ? `exit ${error.exitCode}: ${trimmed(error.stderr) || trimmed(error.stdout) || "(no output)"}`
+    : error.message
+
+/**
+ * Runs guest commands for one provisioning or verification: every exec gets
+ * what is left of the overall deadline as its own timeout, transient smolvm
+ * errors are retried, and the last error is kept for the timeout's message.
+ */
+const makeRunner = (
+  target: string,
+  deadline: number,
+  retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>
+) =>
+  Effect.gen(function*() {
+    const smolvm = yield* Smolvm
+    const execs = yield* Ref.make(0)
+    const last = yield* Ref.make(Option.none<ExecFailed>())
+    const exec = (argv: ReadonlyArray<string>, secrets?: SupervisePlan["token"]) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.update(execs, (n) => n + 1)
+        return yield* smolvm.machineExec(target, argv, {
+          timeout: Duration.millis(Math.max(1, deadline - now)),
+          secretEnv: secrets === undefined ? undefined : { [Guest.TOKEN_VAR]: secrets }
+        })
+      }).pipe(
+        Effect.tapError((error) => error._tag === "ExecFailed" ? Ref.set(last, Option.some(error)) : Effect.void),
+        Effect.retry({
+          schedule: retry,
+          while: (error): boolean => error._tag === "ExecFailed" && error.transient
+        })
+      )
+    const timedOut = (argv: ReadonlyArray<string>, timeout: Duration.Duration) =>
+      Effect.map(Ref.get(last), (previous) =>
+        new ExecFailed({
+          target,
+          argv: [...argv],
+          reason: "Timeout",
+          exitCode: Option.getOrUndefined(Option.flatMap(previous, (e) => Option.fromNullable(e.exitCode))),
+          stdout: Option.match(previous, { onNone: () => "", onSome: (e) => e.stdout }),
+          stderr: Option.match(previous, { onNone: () => "", onSome: (e) => e.stderr }),
+          detail: `gave up after ${Duration.format(timeout)}`
+        }))
+    return { exec, execs: Ref.get(execs), timedOut }
+  })
+
+const invalidTarget = (target: string, argv: ReadonlyArray<string>): ExecFailed | undefined => {
+  const why = problem(target)
+  return why === undefined
+    ? undefined
+    : new ExecFailed({ target, argv: [...argv], reason: "InvalidTarget", stdout: "", stderr: "", detail: why })
+}
+
+/**
+ * Registers the plan's supervise sidecar in the agent's user-level Claude Code
+ * config inside `target`, as the agent user, and reports what it did.
+ *
+ * Never fails on a guest problem: those are `Failed` outcomes, logged as
+ * warnings with a manual hint. Only a missing or unexecutable smolvm binary
+ * fails the effect, since no bottle can be provisioned then. Concurrent calls
+ * for one target run one after another.
+ *
+ * @since 0.1.0
+ * @category provisioning
+ * @example
+ * import { ProvisionSupervise, Smolvm, SupervisePlan } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const plan = yield* SupervisePlan.decode({ supervisePlan: { agentUrl: "http://127.0.0.1:4318/" } })
+ *   return yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1", { timeout: "30 seconds" })
+ * }).pipe(Effect.provide(Smolvm.layer.pipe(Layer.provide(NodeContext.layer))))
+ */
+export const provisionSupervise: (
+  plan: SmolmachinesBottlePlan,
+  target: string,
+  options?: ProvisionOptions
+) => Effect.Effect<ProvisionOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.provisionSupervise")(
+  function*(plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) {
+    const supervise = plan.supervisePlan
+    if (supervise === undefined) return new Skipped({ target })
+    const agent = plan.agent
+    const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
+    const hint = Guest.manualHint(agent, supervise)
+    const addArgv = Guest.addArgv(agent, supervise)
+    yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
+
+    const fail = (error: ExecFailed, execs: number) =>
+      Effect.as(
+        Effect.logWarning(
+          `\`claude mcp add ${supervise.serverName}\` failed (${failureWords(error)}). ` +
+            `Inside the bottle, as ${agent.user}, register manually with: ${hint}`
+        ),
+        new Failed({ ...base, execs, error, hint })
+      )
+
+    const bad = invalidTarget(target, addArgv)
+    if (bad !== undefined) return yield* fail(bad, 0)
+
+    yield* Effect.logInfo(`registering supervise MCP server in agent claude config on ${target} → ${supervise.agentUrl}`)
+    const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
+    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry)
+
+    const reconcile = Effect.gen(function*() {
+      const added = yield* Effect.either(runner.exec(addArgv, supervise.token))
+      if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
+      const error = added.left
+      if (error._tag === "SmolvmNotFound") return yield* error
+      if (!(error.reason === "NonZeroExit" && /already exists/i.test(`${error.stderr}\n${error.stdout}`))) {
+        return yield* error
+      }
+      const read: ExecResult = yield* runner.exec(Guest.readConfigArgv(agent))
+      if (read.truncated) {
+        return yield* new ExecFailed({
+          target,
+          argv: [...Guest.readConfigArgv(agent)],
+          reason: "OutputTruncated",
+          stdout: "",
+          stderr: read.stderr,
+          detail: `${agent.configFile} is larger than the capture bound`
+        })
+      }
+      const found = ClaudeConfig.compare(read.stdout, supervise)
+      if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
+        yield* Effect.logWarning(
+          `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.join(", ")} ` +
+            `shadows the user-scope entry there`
+        )
+      }
+      if (found._tag === "Present" && found.changes.length === 0) {
+        return new Unchanged({ ...base, execs: yield* runner.execs })
+      }
+      yield* runner.exec(Guest.replaceArgv(agent, supervise), supervise.token)
+      return new Replaced({
+        ...base,
+        execs: yield* runner.execs,
+        previousUrl: found._tag === "Present" ? found.previousUrl : undefined,
+        changed: found._tag === "Present" ? found.changes : ["transport", "url", "headers"]
+      })
+    })
+
+    const settled: Effect.Effect<ProvisionOutcome, SmolvmNotFound> = reconcile.pipe(
+      Effect.flatMap(logOutcome),
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut() }),
+      Effect.catchTags({
+        TimedOut: () =>
+          Effect.flatMap(runner.timedOut(addArgv, timeout), (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))),
+        ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
+      })
+    )
+    const smolvm = yield* Smolvm
+    return yield* settled.pipe(
+      smolvm.withMachineLock(target),
+      Effect.annotateLogs({
+        [LogKeys.target]: target,
+        [LogKeys.server]: supervise.serverName,
+        [LogKeys.url]: supervise.agentUrl
+      })
+    )
+  }
+)
+
+class TimedOut extends Data.TaggedError("TimedOut") {}
+
+const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
+  Effect.as(
+    Effect.logInfo(
+      outcome._tag === "Replaced"
+        ? `supervise MCP server replaced on ${outcome.target} (changed: ${outcome.changed.join(", ")})`
+        : `supervise MCP server ${outcome._tag === "Registered" ? "registered" : "already registered"} on ${outcome.target}`
+    ).pipe(Effect.annotateLogs(LogKeys.outcome, outcome._tag)),
+    outcome
+  )
+
+
+/**
+ * The agent's health check reports a live MCP connection to the sidecar.
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
+  ...common,
+  /** The URL the agent's config holds, as `claude mcp get` printed it. */
+  registeredUrl: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * The server is registered but the agent could not connect; `reason` is the
+ * CLI's own words, scrubbed of credentials.
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
+  ...common,
+  registeredUrl: Schema.optional(Schema.String),
+  reason: Schema.String
+}) {}
+
+/**
+ * The agent's config has no server under the plan's name.
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", common) {}
+
+/**
+ * @since 0.1.0
+ * @category verification
+ */
+export const VerifyOutcome = Schema.Union(Skipped, Connected, Unreachable, NotRegistered, Failed)
+
+/**
+ * @since 0.1.0
+ * @category verification
+ */
+export type VerifyOutcome = typeof VerifyOutcome.Type
+
+/**
+ * `timeout` bounds the whole check (default 90 seconds: the CLI's own check
+ * can take a minute against a port that accepts and never answers); `retry`
+ * as for provisioning.
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export type VerifyOptions = ProvisionOptions
+
+const DEFAULT_VERIFY_TIMEOUT = Duration.seconds(90)
+
+/**
+ * Runs the agent's own health check (`claude mcp get`) inside the guest, as
+ * the agent user with the agent's HOME and CLAUDE_CONFIG_DIR, and reports
+ * whether the agent can reach the sidecar. Use it after provisioning or to
+ * diagnose, never on a hot path: it opens a real MCP connection.
+ *
+ * @since 0.1.0
+ * @category verification
+ * @example
+ * import { ProvisionSupervise, SupervisePlan } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const check = (plan: SupervisePlan.SmolmachinesBottlePlan) =>
+ *   ProvisionSupervise.verifySupervise(plan, "bottle-1", { timeout: "45 seconds" }).pipe(
+ *     Effect.map((outcome) => outcome._tag === "Connected")
+ *   )
+ */
+export const verifySupervise: (
+  plan: SmolmachinesBottlePlan,
+  target: string,
+  options?: VerifyOptions
+) => Effect.Effect<VerifyOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.verifySupervise")(
+  function*(plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) {
+    const supervise = plan.supervisePlan
+    if (supervise === undefined) return new Skipped({ target })
+    const agent = plan.agent
+    const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
+    const hint = Guest.manualHint(agent, supervise)
+    const getArgv = Guest.getArgv(agent, supervise)
+    const secrets = supervise.token === undefined ? [] : [supervise.token]
+    yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
+
+    const fail = (error: ExecFailed, execs: number) =>
+      Effect.as(
+        Effect.logWarning(`could not check the supervise MCP server on ${target}: ${error.message}`),
+        new Failed({ ...base, execs, error, hint })
+      )
+    const bad = invalidTarget(target, getArgv)
+    if (bad !== undefined) return yield* fail(bad, 0)
+
+    const timeout = Duration.decode(options?.timeout ?? DEFAULT_VERIFY_TIMEOUT)
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
+    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry)
+
+    const check: Effect.Effect<VerifyOutcome, ExecFailed | SmolvmNotFound> = Effect.gen(function*() {
+      const ran = yield* Effect.either(runner.exec(getArgv))
+      const execs = yield* runner.execs
+      const [exitCode, stdout, stderr] = ran._tag === "Right"
+        ? [ran.right.exitCode, ran.right.stdout, ran.right.stderr]
+        : ran.left._tag === "ExecFailed" && ran.left.reason === "NonZeroExit" && ran.left.exitCode !== undefined
+        ? [ran.left.exitCode, ran.left.stdout, ran.left.stderr]
+        : [undefined, "", ""]
+      if (exitCode === undefined && ran._tag === "Left") return yield* ran.left
+      const health = McpGet.parse(exitCode ?? 1, scrub(stdout, secrets), scrub(stderr, secrets))
+      switch (health._tag) {
+        case "Connected":
+          return new Connected({ ...base, execs, registeredUrl: health.url })
+        case "Unreachable":
+          return new Unreachable({ ...base, execs, registeredUrl: health.url, reason: health.reason })
+        case "NotRegistered":
+          return new NotRegistered({ ...base, execs })
+        case "Unknown":
+          return yield* ran._tag === "Left"
+            ? ran.left
+            : new ExecFailed({
+              target,
+              argv: [...getArgv],
+              reason: "NonZeroExit",
+              exitCode: 0,
+              stdout: scrub(stdout, secrets),
+              stderr: scrub(stderr, secrets),
+              detail: "`claude mcp get` printed nothing this library understands"
+            })
+      }
+    })
+
+    return yield* check.pipe(
+      Effect.tap((outcome) =>
+        Effect.logInfo(`supervise MCP server on ${target}: ${outcome._tag}`).pipe(
+          Effect.annotateLogs(LogKeys.outcome, outcome._tag)
+        )
+      ),
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut() }),
+      Effect.catchTags({
+        TimedOut: () =>
+          Effect.flatMap(runner.timedOut(getArgv, timeout), (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))),
+        ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
+      }),
+      Effect.annotateLogs({
+        [LogKeys.target]: target,
+        [LogKeys.server]: supervise.serverName,
+        [LogKeys.url]: supervise.agentUrl
+      })
+    )
+  }
+)

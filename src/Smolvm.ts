@@ -1,0 +1,262 @@
+/**
+ * The `Smolvm` service: run a command inside a smolvm microVM with
+ * `smolvm machine exec`, bounded in time and output, with secrets passed out of
+ * band, and every failure typed.
+ *
+ * @since 0.1.0
+ */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import * as fake from "./internal/fake.js"
+import * as live from "./internal/live.js"
+import type { ExecFailed, SmolvmNotFound } from "./SmolvmError.js"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  ExecFailed,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  ExecFailureReason,
+  /**
+   * @since 0.1.0
+   * @category errors
+   */
+  SmolvmNotFound
+} from "./SmolvmError.js"
+
+/**
+ * What one exec may carry besides its argv.
+ *
+ * - `env`: guest environment (`-e K=V`). Visible in the host's `ps`: never put
+ *   a secret here.
+ * - `secretEnv`: guest variables whose values travel through smolvm's
+ *   `--secret-env`, resolved from the smolvm client's own environment, so they
+ *   never appear on a command line, in a log or in an error.
+ * - `workdir`: absolute guest working directory (`-w`).
+ * - `timeout`: the guest side is killed by smolvm at this deadline (`--timeout`)
+ *   and the client is killed on the host shortly after. Default 60 seconds.
+ * - `maxOutputBytes`: per stream; the head and tail are kept and the cut is
+ *   marked. Default 8 MiB.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecOptions {
+  readonly env?: Readonly<Record<string, string>> | undefined
+  readonly secretEnv?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+  readonly workdir?: string | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly maxOutputBytes?: number | undefined
+}
+
+/**
+ * A finished exec whose guest command exited 0. `truncated` is true when either
+ * stream was larger than `maxOutputBytes` and was cut in the middle.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExecResult {
+  readonly exitCode: number
+  readonly stdout: string
+  readonly stderr: string
+  readonly truncated: boolean
+}
+
+/**
+ * The service's shape.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Runs `smolvm machine exec --name <target> [flags] -- <argv...>`. The argv
+   * reaches the guest as a vector: no shell, no quoting.
+   */
+  readonly machineExec: (
+    target: string,
+    argv: ReadonlyArray<string>,
+    options?: ExecOptions
+  ) => Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound>
+  /**
+   * Runs `self` while holding the target's writer lock: concurrent writers to
+   * one bottle's config run one after another, different bottles in parallel.
+   */
+  readonly withMachineLock: (
+    target: string
+  ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const whoami = Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["id", "-un"]))
+ */
+export class Smolvm extends Context.Tag("bottle-supervise/Smolvm")<Smolvm, Service>() {}
+
+/**
+ * How the live service is built.
+ *
+ * - `binary`: the smolvm executable (default `smolvm`, found on `PATH`).
+ * - `killGrace`: after the deadline or an interruption the client gets SIGTERM,
+ *   then SIGKILL when it has not exited within this grace. Default 500 ms.
+ * - `maxConcurrentExecsPerMachine`: smolvm's guest agent serves 8 connections;
+ *   default 7.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MakeOptions {
+  readonly binary?: string | undefined
+  readonly killGrace?: Duration.DurationInput | undefined
+  readonly maxConcurrentExecsPerMachine?: number | undefined
+}
+
+/**
+ * Builds the live service on top of `@effect/platform`'s `CommandExecutor`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ *
+ * const SmolvmLive = Layer.effect(Smolvm.Smolvm, Smolvm.make({ binary: "/usr/local/bin/smolvm" })).pipe(
+ *   Layer.provide(NodeContext.layer)
+ * )
+ */
+export const make: (
+  options?: MakeOptions
+) => Effect.Effect<Service, never, CommandExecutor.CommandExecutor> = live.make
+
+/**
+ * The live layer. The binary comes from the `SMOLVM_BIN` config (default
+ * `smolvm`); only `CommandExecutor` is required, so `NodeContext.layer`
+ * satisfies it.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const SmolvmLive = Smolvm.layer.pipe(Layer.provide(NodeContext.layer))
+ */
+export const layer: Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> = Layer.effect(
+  Smolvm,
+  Effect.flatMap(
+    Effect.orDie(Config.string("SMOLVM_BIN").pipe(Config.withDefault("smolvm"))),
+    (binary) => live.make({ binary })
+  )
+)
+
+/**
+ * The live layer with an explicit binary and options.
+ *
+ * @since 0.1.0
+ * @category layers
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ *
+ * const SmolvmLive = Smolvm.layerWith({ binary: "/opt/smolvm/bin/smolvm", killGrace: "1 second" })
+ */
+export const layerWith = (options: MakeOptions): Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> =>
+  Layer.effect(Smolvm, live.make(options))
+
+/**
+ * One call seen by a test service: what a real smolvm would have been asked to
+ * run. Secrets stay `Redacted`.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export interface RecordedExec {
+  readonly target: string
+  readonly argv: ReadonlyArray<string>
+  readonly options: ExecOptions
+}
+
+/**
+ * What a test handler answers: the guest's exit code and output (non-zero
+ * codes and `Error: ` lines are classified exactly as the live service does),
+ * or a `SmolvmNotFound`.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export interface FakeReply {
+  readonly exitCode: number
+  readonly stdout?: string | undefined
+  readonly stderr?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category testing
+ */
+export type FakeHandler = (call: RecordedExec) => Effect.Effect<FakeReply, SmolvmNotFound>
+
+/**
+ * A test service and what it has recorded.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export interface TestSmolvm {
+  readonly service: Service
+  /** Every exec so far, in order, including rejected ones. */
+  readonly calls: Effect.Effect<ReadonlyArray<RecordedExec>>
+}
+
+/**
+ * A fake `Smolvm` for launchers' own tests: it validates targets and options
+ * like the live service, records each call, answers from `handler`, and maps
+ * the answer through the live service's exit-code classification, so a fake
+ * "is not running" is as transient as a real one.
+ *
+ * @since 0.1.0
+ * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const fake = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 0, stdout: "ok\n" }))
+ *   yield* fake.service.machineExec("bottle-1", ["true"])
+ *   return (yield* fake.calls).length // 1
+ * })
+ */
+export const makeTest: (handler: FakeHandler) => Effect.Effect<TestSmolvm> = fake.make
+
+/**
+ * `makeTest` as a layer, for tests that only need the answers.
+ *
+ * @since 0.1.0
+ * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const AlwaysStopped = Smolvm.layerTest(() =>
+ *   Effect.succeed({ exitCode: 1, stderr: "Error: agent operation failed: connect: machine 'b' is not running." })
+ * )
+ */
+export const layerTest = (handler: FakeHandler): Layer.Layer<Smolvm> =>
+  Layer.effect(Smolvm, Effect.map(fake.make(handler), (test) => test.service))

@@ -1,0 +1,172 @@
+/**
+ * The two ways a `smolvm machine exec` can go wrong, as typed errors.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { isTransientSmolvmError } from "./internal/classify.js"
+
+/**
+ * Why an exec failed. `InvalidTarget` and `InvalidRequest` are raised before
+ * any process starts; `Timeout` covers both smolvm's own `--timeout` (exit 124)
+ * and the host-side deadline; `ClientSignal` means the smolvm client itself
+ * died by a signal; `OutputTruncated` is raised by callers that need the whole
+ * output of a command that printed more than the capture bound.
+ *
+ * @since 0.1.0
+ * @category models
+ * @example
+ * import { ExecFailureReason } from "bottle-supervise/SmolvmError"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(ExecFailureReason)("MachineNotRunning") // true
+ */
+export const ExecFailureReason = Schema.Literal(
+  "InvalidTarget",
+  "InvalidRequest",
+  "NonZeroExit",
+  "GuestSignal",
+  "RunuserRefused",
+  "UserMismatch",
+  "MachineNotFound",
+  "MachineNotRunning",
+  "GuestCommandNotFound",
+  "SmolvmError",
+  "SmolvmUsage",
+  "Timeout",
+  "ClientSignal",
+  "OutputTruncated"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ExecFailureReason = typeof ExecFailureReason.Type
+
+const lastLine = (text: string): string => {
+  const lines = text.trim().split("\n")
+  return (lines[lines.length - 1] ?? "").trim()
+}
+
+const describe = (self: ExecFailed): string => {
+  const on = `on machine ${JSON.stringify(self.target)}`
+  const words = lastLine(self.stderr) || lastLine(self.stdout)
+  const tail = words.length > 0 ? `: ${words}` : ""
+  switch (self.reason) {
+    case "InvalidTarget":
+      return `invalid machine name ${JSON.stringify(self.target)}: ${self.detail ?? "rejected"}`
+    case "InvalidRequest":
+      return `invalid exec request ${on}: ${self.detail ?? "rejected"}`
+    case "NonZeroExit":
+      return `guest command exited ${self.exitCode} ${on}${tail}`
+    case "GuestSignal":
+      return `guest command ${on} ended with exit ${self.exitCode} (killed by ${self.signal ?? "a signal"})${tail}`
+    case "RunuserRefused":
+      return `runuser was refused ${on}: exec does not run as root there, so it cannot switch user${tail}`
+    case "UserMismatch":
+      return `exec ${on} runs as a user that is neither root nor the agent user${tail}`
+    case "MachineNotFound":
+      return `smolvm has no machine named ${JSON.stringify(self.target)}${tail}`
+    case "MachineNotRunning":
+      return `machine ${JSON.stringify(self.target)} is not running${tail}`
+    case "GuestCommandNotFound":
+      return `the command ${JSON.stringify(self.argv[0] ?? "")} does not exist ${on}${tail}`
+    case "SmolvmError":
+      return `smolvm could not run the command ${on}${tail}`
+    case "SmolvmUsage":
+      return `smolvm rejected its command line (exit ${self.exitCode}); is this smolvm too old?${tail}`
+    case "Timeout":
+      return `timed out ${on}${self.detail === undefined ? "" : ` (${self.detail})`}${tail}`
+    case "ClientSignal":
+      return `the smolvm client was killed by ${self.signal ?? "a signal"} ${on}${tail}`
+    case "OutputTruncated":
+      return `output of the command ${on} was larger than the capture bound and was cut${
+        self.detail === undefined ? "" : ` (${self.detail})`
+      }`
+  }
+}
+
+/**
+ * A `smolvm machine exec` that did not succeed. `stdout` and `stderr` are
+ * bounded and scrubbed of every secret the exec was given.
+ *
+ * @since 0.1.0
+ * @category errors
+ * @example
+ * import { ExecFailed } from "bottle-supervise/SmolvmError"
+ *
+ * const error = new ExecFailed({
+ *   target: "bottle-1",
+ *   argv: ["true"],
+ *   reason: "MachineNotRunning",
+ *   exitCode: 1,
+ *   stdout: "",
+ *   stderr: "Error: agent operation failed: connect: machine 'bottle-1' is not running."
+ * })
+ * error.transient // true
+ */
+export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
+  target: Schema.String,
+  argv: Schema.Array(Schema.String),
+  reason: ExecFailureReason,
+  exitCode: Schema.optional(Schema.Number),
+  signal: Schema.optional(Schema.String),
+  stdout: Schema.String,
+  stderr: Schema.String,
+  detail: Schema.optional(Schema.String)
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return describe(this)
+  }
+
+  /**
+   * Whether trying again soon may succeed: the agent answers "is not running"
+   * for a moment after boot, and connections can be reset. A guest exit code,
+   * an unknown machine or a bad name never is.
+   *
+   * @since 0.1.0
+   */
+  get transient(): boolean {
+    switch (this.reason) {
+      case "MachineNotRunning":
+        return true
+      case "SmolvmError":
+        return isTransientSmolvmError(this.stderr)
+      default:
+        return false
+    }
+  }
+}
+
+/**
+ * The smolvm binary could not be started: it is missing (`NotFound`) or not
+ * executable (`PermissionDenied`).
+ *
+ * @since 0.1.0
+ * @category errors
+ * @example
+ * import { SmolvmNotFound } from "bottle-supervise/SmolvmError"
+ *
+ * new SmolvmNotFound({ binary: "/opt/smolvm", reason: "NotFound", detail: "spawn /opt/smolvm ENOENT" }).message
+ */
+export class SmolvmNotFound extends Schema.TaggedError<SmolvmNotFound>()("SmolvmNotFound", {
+  binary: Schema.String,
+  reason: Schema.Literal("NotFound", "PermissionDenied", "Unknown"),
+  detail: Schema.String
+}) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const what = this.reason === "NotFound"
+      ? "was not found"
+      : this.reason === "PermissionDenied"
+      ? "is not executable"
+      : "could not be started"
+    return `the smolvm binary ${JSON.stringify(this.binary)} ${what} (set SMOLVM_BIN to its path): ${this.detail}`
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The part of a smolmachines bottle plan this library reads, as a Schema:
+ * decode what the launcher computed at the boundary, and every later step can
+ * trust it.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+// Control characters and whitespace anywhere make a URL, path or header unsafe
+// to hand to a CLI or to show to an operator.
+const UNSAFE = /[\s\u0000-\u001f\u007f-\u009f]/
+
+const urlProblem = (input: string): string | undefined => {
+  if (UNSAFE.test(input)) return "must not contain whitespace or control characters"
+  let url: URL
+  try {
+    url = new URL(input)
+  } catch {
+    return "must be an absolute http(s) URL"
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must use http or https"
+  if (url.username !== "" || url.password !== "") return "must not carry credentials (use the token)"
+  if (url.hostname === "") return "must name a host"
+  // `new URL` drops an explicit default port and rejects ports above 65535, but
+  // accepts ":0" and an empty ":" after the host.
+  const authority = input.slice(url.protocol.length + 2).split(/[/?#]/, 1)[0] ?? ""
+  const port = /:(\d*)$/.exec(authority.startsWith("[") ? authority.slice(authority.indexOf("]")) : authority)?.[1]
+  if (port !== undefined && (port === "" || Number(port) < 1 || Number(port) > 65535)) {
+    return "must have a port between 1 and 65535"
+  }
+  return undefined
+}
+
+/**
+ * The URL the agent inside the guest uses to reach the supervise sidecar: any
+ * http(s) URL with a valid port and no credentials, on any host
+ * (`127.0.0.1` under TSI networking, `100.96.0.1` or `host.smolvm.internal`
+ * under virtio-net).
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.decodeUnknownSync(SupervisePlan.AgentUrl)("http://127.0.0.1:4318/")
+ */
+export const AgentUrl = Schema.String.pipe(
+  Schema.filter((s) => urlProblem(s) ?? true, { identifier: "AgentUrl" }),
+  Schema.brand("AgentUrl")
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type AgentUrl = typeof AgentUrl.Type
+
+/**
+ * An MCP server name as Claude Code accepts it: letters, digits, `_` and `-`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(SupervisePlan.ServerName)("supervise") // true
+ */
+export const ServerName = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, {
+    identifier: "ServerName",
+    message: () => "server name must be 1 to 64 characters from [A-Za-z0-9_-]"
+  }),
+  Schema.brand("ServerName")
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type ServerName = typeof ServerName.Type
+
+/**
+ * A POSIX user name (what `useradd` accepts by default).
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(SupervisePlan.UserName)("node") // true
+ */
+export const UserName = Schema.String.pipe(
+  Schema.pattern(/^[a-z_][a-z0-9_-]{0,31}$/, {
+    identifier: "UserName",
+    message: () => "user must be a POSIX user name ([a-z_][a-z0-9_-]{0,31})"
+  }),
+  Schema.brand("UserName")
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type UserName = typeof UserName.Type
+
+const pathProblem = (path: string): string | undefined => {
+  if (!path.startsWith("/")) return "must be an absolute path"
+  if (UNSAFE.test(path)) return "must not contain whitespace or control characters"
+  if (path.split("/").some((part) => part === "." || part === "..")) return "must not contain . or .. segments"
+  return undefined
+}
+
+/**
+ * An absolute guest path with no `.`/`..` segments, whitespace or control
+ * characters.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(SupervisePlan.AbsolutePath)("/home/node") // true
+ */
+export const AbsolutePath = Schema.String.pipe(
+  Schema.filter((s) => pathProblem(s) ?? true, { identifier: "AbsolutePath" }),
+  Schema.brand("AbsolutePath")
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type AbsolutePath = typeof AbsolutePath.Type
+
+const TOKEN_MESSAGE = "token must be 1 to 4096 visible ASCII characters"
+
+// The messages never include the value: a ParseError about a token must not
+// print the token.
+const Token = Schema.String.annotations({ message: () => TOKEN_MESSAGE }).pipe(
+  Schema.filter((s) => /^[\x21-\x7e]{1,4096}$/.test(s), { message: () => TOKEN_MESSAGE })
+)
+
+/**
+ * Where the supervise sidecar is and how to present ourselves to it.
+ * `serverName` defaults to `supervise`; the bearer `token` is held as
+ * `Redacted`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const plan = SupervisePlan.SupervisePlan.make({ agentUrl: SupervisePlan.AgentUrl.make("http://127.0.0.1:4318/") })
+ * plan.serverName // "supervise"
+ */
+export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")({
+  agentUrl: AgentUrl,
+  serverName: Schema.optionalWith(ServerName, { default: () => ServerName.make("supervise") }),
+  token: Schema.optionalWith(Schema.Redacted(Token), { exact: true })
+}) {}
+
+/**
+ * Who the agent is inside the guest. `user` defaults to `node`; `home` to
+ * `/home/<user>` (`/root` for root); `configDir`, when set, is the agent's
+ * `CLAUDE_CONFIG_DIR`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * SupervisePlan.AgentPlan.make({}).home // "/home/node"
+ */
+export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
+  user: Schema.optionalWith(UserName, { default: () => UserName.make("node") }),
+  home: Schema.optionalWith(AbsolutePath, { exact: true }),
+  configDir: Schema.optionalWith(AbsolutePath, { exact: true })
+}) {
+  /**
+   * The agent's home: `home` when given, else derived from `user`.
+   *
+   * @since 0.1.0
+   */
+  get homeDir(): AbsolutePath {
+    return this.home ?? AbsolutePath.make(this.user === "root" ? "/root" : `/home/${this.user}`)
+  }
+
+  /**
+   * The user-level Claude Code config file the agent reads.
+   *
+   * @since 0.1.0
+   */
+  get configFile(): string {
+    return `${this.configDir ?? this.homeDir}/.claude.json`
+  }
+}
+
+/**
+ * The bottle plan as launchers send it. No `supervisePlan` means supervise is
+ * off for this bottle.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknown(SupervisePlan.SmolmachinesBottlePlan)
+ * decode({ supervisePlan: { agentUrl: "http://127.0.0.1:4318/" } })
+ */
+export class SmolmachinesBottlePlan extends Schema.Class<SmolmachinesBottlePlan>("SmolmachinesBottlePlan")({
+  supervisePlan: Schema.optionalWith(SupervisePlan, { exact: true }),
+  agent: Schema.optionalWith(AgentPlan, { default: () => AgentPlan.make({}) })
+}) {}
+
+/**
+ * Decodes a plan from unknown input (parsed JSON, a config object), failing
+ * with a `ParseError` that names the offending field and never prints a token.
+ *
+ * @since 0.1.0
+ * @category decoding
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const plan = SupervisePlan.decode(JSON.parse('{"supervisePlan":{"agentUrl":"http://127.0.0.1:4318/"}}'))
+ */
+export const decode = Schema.decodeUnknown(SmolmachinesBottlePlan, { errors: "all", onExcessProperty: "ignore" })

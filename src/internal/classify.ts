@@ -1,0 +1,89 @@
+/**
+ * How a finished `smolvm machine exec` is read: exit code and stderr together,
+ * because exit 1 means both "the guest command failed" and "smolvm could not run
+ * it"; smolvm's own errors start with `Error: ` on stderr.
+ *
+ * @internal
+ */
+import { constants } from "node:os"
+
+/** @internal */
+export type Classified =
+  | { readonly _tag: "Success" }
+  | { readonly _tag: "Failure"; readonly reason: FailureReason; readonly signal?: string | undefined }
+
+/** @internal */
+export type FailureReason =
+  | "NonZeroExit"
+  | "GuestSignal"
+  | "RunuserRefused"
+  | "UserMismatch"
+  | "MachineNotFound"
+  | "MachineNotRunning"
+  | "GuestCommandNotFound"
+  | "SmolvmError"
+  | "SmolvmUsage"
+  | "Timeout"
+
+/**
+ * Exit code the guest-side script uses when exec landed as a user that is
+ * neither root nor the agent, so it can neither run as the agent nor switch.
+ *
+ * @internal
+ */
+export const USER_MISMATCH_EXIT = 125
+
+/** @internal */
+export const USER_MISMATCH_MARK = "bottle-supervise: cannot run as"
+
+const smolvmError = (stderr: string): string | undefined => {
+  for (const line of stderr.split("\n")) {
+    if (line.startsWith("Error: ")) return line
+  }
+  return undefined
+}
+
+const signalName = (n: number): string | undefined => {
+  for (const [name, value] of Object.entries(constants.signals)) {
+    if (value === n) return name
+  }
+  return undefined
+}
+
+/** @internal */
+export const isTransientSmolvmError = (line: string): boolean =>
+  /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
+
+/** @internal */
+export const classify = (
+  exitCode: number,
+  stderr: string,
+  guestTimeoutRequested: boolean
+): Classified => {
+  if (exitCode === 0) return { _tag: "Success" }
+  if (exitCode === 124 && guestTimeoutRequested) return { _tag: "Failure", reason: "Timeout" }
+  const error = smolvmError(stderr)
+  if (exitCode === 1 && error !== undefined) {
+    if (error.startsWith("Error: vm not found")) return { _tag: "Failure", reason: "MachineNotFound" }
+    if (/is not running/.test(error)) return { _tag: "Failure", reason: "MachineNotRunning" }
+    if (/failed to spawn command/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
+    return { _tag: "Failure", reason: "SmolvmError" }
+  }
+  if (exitCode === 2 && /^error: /m.test(stderr) && /Usage:/.test(stderr)) {
+    return { _tag: "Failure", reason: "SmolvmUsage" }
+  }
+  if (exitCode === 1 && /runuser: may not be used by non-root users/.test(stderr)) {
+    return { _tag: "Failure", reason: "RunuserRefused" }
+  }
+  if (exitCode === USER_MISMATCH_EXIT && stderr.includes(USER_MISMATCH_MARK)) {
+    return { _tag: "Failure", reason: "UserMismatch" }
+  }
+  if (exitCode === 127 && /not found|No such file/i.test(stderr)) {
+    return { _tag: "Failure", reason: "GuestCommandNotFound" }
+  }
+  if (exitCode > 128 && exitCode < 128 + 65) {
+    const signal = signalName(exitCode - 128)
+    if (signal !== undefined) return { _tag: "Failure", reason: "GuestSignal", signal }
+  }
+  return { _tag: "Failure", reason: "NonZeroExit" }
+}

@@ -1,0 +1,60 @@
+/**
+ * The test `Smolvm`: same validation, same classification, same locks as the
+ * live service; answers come from a handler instead of a process.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Ref from "effect/Ref"
+import type { ExecOptions, FakeHandler, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
+import { ExecFailed } from "../SmolvmError.js"
+import { makeCollector } from "./boundedOutput.js"
+import { classify } from "./classify.js"
+import * as KeyedSemaphore from "./keyedSemaphore.js"
+import { scrub } from "./redact.js"
+import { prepare } from "./request.js"
+
+const bound = (text: string, limit: number) => {
+  const collector = makeCollector(limit)
+  collector.push(new TextEncoder().encode(text))
+  return collector.result()
+}
+
+/** @internal */
+export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
+  Effect.gen(function*() {
+    const calls = yield* Ref.make<ReadonlyArray<RecordedExec>>([])
+    const execSlots = KeyedSemaphore.unsafeMake(7)
+    const writers = KeyedSemaphore.unsafeMake(1)
+
+    const machineExec = (target: string, argv: ReadonlyArray<string>, options: ExecOptions = {}) =>
+      Effect.gen(function*() {
+        const call: RecordedExec = { target, argv: [...argv], options }
+        yield* Ref.update(calls, (all) => [...all, call])
+        const prepared = prepare(target, argv, options)
+        if (Either.isLeft(prepared)) return yield* prepared.left
+        const p = prepared.right
+        const reply = yield* handler(call)
+        const out = bound(reply.stdout ?? "", p.maxOutputBytes)
+        const err = bound(reply.stderr ?? "", p.maxOutputBytes)
+        const stdout = scrub(out.text, p.secrets)
+        const stderr = scrub(err.text, p.secrets)
+        const verdict = classify(reply.exitCode, stderr, true)
+        if (verdict._tag === "Failure") {
+          return yield* new ExecFailed({
+            target,
+            argv: [...argv],
+            reason: verdict.reason,
+            exitCode: reply.exitCode,
+            signal: verdict.signal,
+            stdout,
+            stderr
+          })
+        }
+        return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }
+      }).pipe(execSlots.withPermits(target))
+
+    const service: Service = { machineExec, withMachineLock: (target) => writers.withPermits(target) }
+    return { service, calls: Ref.get(calls) }
+  })

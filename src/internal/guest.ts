@@ -1,0 +1,106 @@
+/**
+ * The guest side of provisioning: fixed `sh` scripts that take every piece of
+ * data as a positional parameter or an environment variable. Nothing is ever
+ * interpolated into a script, so no URL, name or token can change what runs.
+ *
+ * @internal
+ */
+import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
+import { USER_MISMATCH_EXIT, USER_MISMATCH_MARK } from "./classify.js"
+import * as Shell from "./shellQuote.js"
+
+/** Guest variable that carries the bearer token, set through `--secret-env`. @internal */
+export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
+
+/**
+ * Runs the rest of its argv as the agent user: directly when exec already
+ * landed as the agent (image with `USER node`), through `runuser` (or `su`
+ * where util-linux is missing) when it landed as root (bare VM), and refuses
+ * clearly otherwise. One exec either way.
+ *
+ * @internal
+ */
+export const SWITCH_USER = [
+  `u="$1"; shift`,
+  `me="$(id -un 2>/dev/null || id -u)"`,
+  `if [ "$me" = "$u" ]; then exec "$@"; fi`,
+  `if [ "$(id -u)" = 0 ]; then`,
+  `  if command -v runuser >/dev/null 2>&1; then exec runuser -u "$u" -- "$@"; fi`,
+  `  exec su -s /bin/sh -c 'exec "$0" "$@"' "$u" "$@"`,
+  `fi`,
+  `echo "${USER_MISMATCH_MARK} $u: exec runs as $me, which is neither root nor $u" >&2`,
+  `exit ${USER_MISMATCH_EXIT}`
+].join("\n")
+
+const ADD_LINES = [
+  `if [ -n "\${${TOKEN_VAR}:-}" ]; then`,
+  `  exec claude mcp add --scope user --transport http "$1" "$2" --header "Authorization: Bearer \${${TOKEN_VAR}}"`,
+  `fi`,
+  `exec claude mcp add --scope user --transport http "$1" "$2"`
+]
+
+/** `$1` server name, `$2` URL; the token, if any, in `BOTTLE_SUPERVISE_TOKEN`. @internal */
+export const ADD = ADD_LINES.join("\n")
+
+/** Like `ADD`, after removing whatever user-scope entry holds the name. @internal */
+export const REPLACE = [`claude mcp remove --scope user "$1" >/dev/null 2>&1 || :`, ...ADD_LINES].join("\n")
+
+/** `$1` server name. @internal */
+export const GET = `exec claude mcp get "$1"`
+
+/** The agent's environment for the CLI, after the user switch reset it. @internal */
+export const agentEnv = (agent: AgentPlan): ReadonlyArray<string> => [
+  `HOME=${agent.homeDir}`,
+  ...(agent.configDir === undefined ? [] : [`CLAUDE_CONFIG_DIR=${agent.configDir}`]),
+  "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+  "DISABLE_TELEMETRY=1"
+]
+
+/** argv that runs `command` as the agent user with the agent's environment. @internal */
+export const asAgent = (agent: AgentPlan, command: ReadonlyArray<string>): ReadonlyArray<string> => [
+  "sh",
+  "-c",
+  SWITCH_USER,
+  "bottle-supervise",
+  agent.user,
+  "env",
+  ...agentEnv(agent),
+  ...command
+]
+
+/** argv that runs one of the scripts above as the agent. @internal */
+export const script = (agent: AgentPlan, body: string, args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  asAgent(agent, ["sh", "-c", body, "bottle-supervise", ...args])
+
+/** @internal */
+export const addArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, ADD, [plan.serverName, plan.agentUrl])
+
+/** @internal */
+export const replaceArgv = (agent: AgentPlan, plan: SupervisePlan) =>
+  script(agent, REPLACE, [plan.serverName, plan.agentUrl])
+
+/** @internal */
+export const readConfigArgv = (agent: AgentPlan) => asAgent(agent, ["cat", "--", agent.configFile])
+
+/** @internal */
+export const getArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, GET, [plan.serverName])
+
+/** Name of the variable the manual hint expects the operator to set. @internal */
+export const HINT_TOKEN_VAR = "SUPERVISE_TOKEN"
+
+/**
+ * What an operator pastes into a shell inside the bottle, as the agent user.
+ * Every word is quoted; the token is referenced as `$SUPERVISE_TOKEN`, never
+ * written out.
+ *
+ * @internal
+ */
+export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => {
+  const prefix = agent.configDir === undefined ? "" : `${Shell.join([`CLAUDE_CONFIG_DIR=${agent.configDir}`])} `
+  const remove = `${prefix}${Shell.join(["claude", "mcp", "remove", "--scope", "user", plan.serverName])} 2>/dev/null`
+  const add = `${prefix}${
+    Shell.join(["claude", "mcp", "add", "--scope", "user", "--transport", "http", plan.serverName, plan.agentUrl])
+  }`
+  const header = plan.token === undefined ? "" : ` --header "Authorization: Bearer $${HINT_TOKEN_VAR}"`
+  return `${remove}; ${add}${header}`
+}

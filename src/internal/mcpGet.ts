@@ -1,0 +1,34 @@
+/**
+ * Parsing `claude mcp get NAME`, the agent's own health check, as recorded from
+ * Claude Code 2.1.330 (see test/fixtures/claude-mcp-get). Lines are matched by
+ * their label, not their position, and the status by its words, not its glyph.
+ *
+ * @internal
+ */
+
+/** @internal */
+export type Health =
+  | { readonly _tag: "Connected"; readonly url: string | undefined }
+  | { readonly _tag: "Unreachable"; readonly url: string | undefined; readonly reason: string }
+  | { readonly _tag: "NotRegistered" }
+  | { readonly _tag: "Unknown" }
+
+const field = (text: string, label: string): string | undefined => {
+  const match = new RegExp(`^\\s*${label}:\\s*(.*?)\\s*$`, "mi").exec(text)
+  return match?.[1]
+}
+
+/** @internal */
+export const parse = (exitCode: number, stdout: string, stderr: string): Health => {
+  const all = `${stdout}\n${stderr}`
+  if (exitCode !== 0) {
+    return /No MCP server named/i.test(all) ? { _tag: "NotRegistered" } : { _tag: "Unknown" }
+  }
+  const status = field(stdout, "Status")
+  if (status === undefined) return { _tag: "Unknown" }
+  const url = field(stdout, "URL")
+  if (/\bconnected\b/i.test(status) && !/fail|not|disconnected/i.test(status)) return { _tag: "Connected", url }
+  const issue = field(stdout, "Issue")
+  const cleanStatus = status.replace(/^[^A-Za-z]+/, "")
+  return { _tag: "Unreachable", url, reason: issue ?? cleanStatus }
+}

@@ -1,0 +1,25 @@
+/**
+ * Scrubbing of guest output before it can reach a log line, an error or an
+ * outcome. `claude mcp get` prints stored headers in clear, and a guest may echo
+ * anything it was given, so every known secret is removed and so is anything
+ * shaped like an `Authorization` header value.
+ *
+ * @internal
+ */
+import * as Redacted from "effect/Redacted"
+
+/** @internal */
+export const REDACTED = "[REDACTED]"
+
+const AUTH_HEADER = /(authorization\s*[:=]\s*)("?)(?:bearer\s+|basic\s+)?[^\s"',}]+/gi
+const BEARER = /(bearer\s+)[^\s"',}]+/gi
+
+/** @internal */
+export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string => {
+  let out = text
+  for (const secret of secrets) {
+    const value = Redacted.value(secret)
+    if (value.length > 0) out = out.split(value).join(REDACTED)
+  }
+  return out.replace(AUTH_HEADER, `$1$2${REDACTED}`).replace(BEARER, `$1${REDACTED}`)
+}

@@ -1,0 +1,107 @@
+/**
+ * Turning a `machineExec` call into a smolvm command line, shared by the live
+ * service, the test service and the CLI's `--dry-run`, so all three validate
+ * and render identically.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import { problem } from "../MachineName.js"
+import type { ExecOptions } from "../Smolvm.js"
+import { ExecFailed } from "../SmolvmError.js"
+
+/** @internal */
+export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(60)
+
+/** @internal */
+export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+
+/**
+ * smolvm's own logging is pinned so that the client's stderr is the guest's.
+ *
+ * @internal
+ */
+export const PINNED_ENV: Readonly<Record<string, string>> = { RUST_LOG: "off", SMOLVM_LOG_FORMAT: "text" }
+
+/** @internal */
+export interface Prepared {
+  readonly target: string
+  readonly argv: ReadonlyArray<string>
+  /** Arguments after the binary. Never holds a secret. */
+  readonly args: ReadonlyArray<string>
+  /** Host variables for the smolvm client: pinned logging and secret values. */
+  readonly env: Readonly<Record<string, string>>
+  readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
+  readonly timeout: Duration.Duration
+  readonly maxOutputBytes: number
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+const hasNul = (s: string) => s.includes("\u0000")
+
+/** @internal */
+export const secretHostVar = (index: number): string => `BOTTLE_SUPERVISE_SECRET_${index}`
+
+const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string | undefined => {
+  if (argv.length === 0) return "argv must not be empty"
+  if (argv.some(hasNul)) return "argv must not contain NUL characters"
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (!ENV_NAME.test(key)) return `env name ${JSON.stringify(key)} is not a valid variable name`
+    if (hasNul(value)) return `env ${key} must not contain NUL characters`
+  }
+  for (const key of Object.keys(options.secretEnv ?? {})) {
+    if (!ENV_NAME.test(key)) return `secret env name ${JSON.stringify(key)} is not a valid variable name`
+  }
+  if (options.workdir !== undefined && (!options.workdir.startsWith("/") || hasNul(options.workdir))) {
+    return "workdir must be an absolute path"
+  }
+  if (options.timeout !== undefined) {
+    const timeout = Duration.decodeUnknown(options.timeout)
+    if (timeout._tag === "None" || !Duration.isFinite(timeout.value) || Duration.toMillis(timeout.value) < 1) {
+      return "timeout must be a finite duration of at least 1ms"
+    }
+  }
+  const max = options.maxOutputBytes
+  if (max !== undefined && (!Number.isSafeInteger(max) || max < 2)) return "maxOutputBytes must be an integer >= 2"
+  return undefined
+}
+
+/** @internal */
+export const prepare = (
+  target: string,
+  argv: ReadonlyArray<string>,
+  options: ExecOptions = {}
+): Either.Either<Prepared, ExecFailed> => {
+  const invalid = (reason: "InvalidTarget" | "InvalidRequest", detail: string) =>
+    Either.left(new ExecFailed({ target, argv: [...argv], reason, stdout: "", stderr: "", detail }))
+  const badName = problem(target)
+  if (badName !== undefined) return invalid("InvalidTarget", badName)
+  const badOption = checkOptions(argv, options)
+  if (badOption !== undefined) return invalid("InvalidRequest", badOption)
+
+  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : Duration.decode(options.timeout)
+  const args: Array<string> = ["machine", "exec", "--name", target]
+  for (const [key, value] of Object.entries(options.env ?? {})) args.push("-e", `${key}=${value}`)
+  const env: Record<string, string> = { ...PINNED_ENV }
+  const secrets: Array<Redacted.Redacted<string>> = []
+  Object.entries(options.secretEnv ?? {}).forEach(([guest, value], index) => {
+    const hostVar = secretHostVar(index)
+    args.push("--secret-env", `${guest}=${hostVar}`)
+    env[hostVar] = Redacted.value(value)
+    secrets.push(value)
+  })
+  if (options.workdir !== undefined) args.push("-w", options.workdir)
+  args.push("--timeout", `${Math.ceil(Duration.toMillis(timeout))}ms`, "--", ...argv)
+  return Either.right({
+    target,
+    argv,
+    args,
+    env,
+    secrets,
+    timeout,
+    maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES
+  })
+}

@@ -1,0 +1,17 @@
+/**
+ * POSIX shell quoting for text meant to be pasted into a shell by a person.
+ *
+ * Library code never builds shell strings from data; this exists only for the
+ * operator-facing manual hint.
+ *
+ * @internal
+ */
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
+
+/** @internal */
+export const quote = (word: string): string =>
+  word.length > 0 && SAFE.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+
+/** @internal */
+export const join = (argv: ReadonlyArray<string>): string => argv.map(quote).join(" ")
