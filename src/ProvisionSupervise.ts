@@ -215,6 +215,15 @@ const makeRunner = (
     return { exec, execs: Ref.get(execs), timedOut }
   })
 
+const logAnnotations = (plan: SmolmachinesBottlePlan, target: string): Record<string, string> =>
+  plan.supervisePlan === undefined
+    ? { [LogKeys.target]: target }
+    : {
+      [LogKeys.target]: target,
+      [LogKeys.server]: plan.supervisePlan.serverName,
+      [LogKeys.url]: plan.supervisePlan.agentUrl
+    }
+
 const invalidTarget = (target: string, argv: ReadonlyArray<string>): ExecFailed | undefined => {
   const why = problem(target)
   return why === undefined
@@ -322,15 +331,9 @@ export const provisionSupervise: (
       })
     )
     const smolvm = yield* Smolvm
-    return yield* settled.pipe(
-      smolvm.withMachineLock(target),
-      Effect.annotateLogs({
-        [LogKeys.target]: target,
-        [LogKeys.server]: supervise.serverName,
-        [LogKeys.url]: supervise.agentUrl
-      })
-    )
-  }
+    return yield* smolvm.withMachineLock(target)(settled)
+  },
+  (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )
 
 class TimedOut extends Data.TaggedError("TimedOut") {}
@@ -490,12 +493,8 @@ export const verifySupervise: (
         TimedOut: () =>
           Effect.flatMap(runner.timedOut(getArgv, timeout), (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))),
         ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
-      }),
-      Effect.annotateLogs({
-        [LogKeys.target]: target,
-        [LogKeys.server]: supervise.serverName,
-        [LogKeys.url]: supervise.agentUrl
       })
     )
-  }
+  },
+  (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )

@@ -12,7 +12,7 @@ import { ExecFailed } from "../SmolvmError.js"
 import { makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
-import { scrub } from "./redact.js"
+import { scrub, scrubSecrets } from "./redact.js"
 import { prepare } from "./request.js"
 
 const bound = (text: string, limit: number) => {
@@ -38,8 +38,8 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         const reply = yield* handler(call)
         const out = bound(reply.stdout ?? "", p.maxOutputBytes)
         const err = bound(reply.stderr ?? "", p.maxOutputBytes)
-        const stdout = scrub(out.text, p.secrets)
-        const stderr = scrub(err.text, p.secrets)
+        const stdout = scrubSecrets(out.text, p.secrets)
+        const stderr = scrubSecrets(err.text, p.secrets)
         const verdict = classify(reply.exitCode, stderr, true)
         if (verdict._tag === "Failure") {
           return yield* new ExecFailed({
@@ -48,8 +48,8 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
             reason: verdict.reason,
             exitCode: reply.exitCode,
             signal: verdict.signal,
-            stdout,
-            stderr
+            stdout: scrub(stdout),
+            stderr: scrub(stderr)
           })
         }
         return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }

@@ -22,7 +22,7 @@ import { ExecFailed, SmolvmNotFound } from "../SmolvmError.js"
 import { makeCollector, drainInto } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
-import { scrub } from "./redact.js"
+import { scrub, scrubSecrets } from "./redact.js"
 import { prepare, type Prepared } from "./request.js"
 
 /**
@@ -113,11 +113,12 @@ export const make = (options: MakeOptions = {}) =>
           yield* Fiber.interrupt(readers)
         }
 
-        const stdout = scrub(out.result().text, p.secrets)
-        const stderr = scrub(err.result().text, p.secrets)
+        const stdout = scrubSecrets(out.result().text, p.secrets)
+        const stderr = scrubSecrets(err.result().text, p.secrets)
         const truncated = out.result().truncated || err.result().truncated
+        // Errors are shown to people: header-shaped values go too.
         const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal">>) =>
-          new ExecFailed({ target: p.target, argv: [...p.argv], stdout, stderr, ...fields })
+          new ExecFailed({ target: p.target, argv: [...p.argv], stdout: scrub(stdout), stderr: scrub(stderr), ...fields })
 
         if (Either.isLeft(exit)) return yield* failed({ reason: "ClientSignal", signal: signalOf(exit.left) })
         const exitCode = exit.right

@@ -14,12 +14,26 @@ export const REDACTED = "[REDACTED]"
 const AUTH_HEADER = /(authorization\s*[:=]\s*)("?)(?:bearer\s+|basic\s+)?[^\s"',}]+/gi
 const BEARER = /(bearer\s+)[^\s"',}]+/gi
 
-/** @internal */
-export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string => {
+/**
+ * Removes the given secrets only: for output the caller still has to read,
+ * such as a config file compared on the host.
+ *
+ * @internal
+ */
+export const scrubSecrets = (text: string, secrets: Iterable<Redacted.Redacted<string>>): string => {
   let out = text
   for (const secret of secrets) {
     const value = Redacted.value(secret)
     if (value.length > 0) out = out.split(value).join(REDACTED)
   }
-  return out.replace(AUTH_HEADER, `$1$2${REDACTED}`).replace(BEARER, `$1${REDACTED}`)
+  return out
 }
+
+/**
+ * Removes the given secrets and anything shaped like a credential header: for
+ * text that may be shown to a person.
+ *
+ * @internal
+ */
+export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string =>
+  scrubSecrets(text, secrets).replace(AUTH_HEADER, `$1$2${REDACTED}`).replace(BEARER, `$1${REDACTED}`)
