@@ -15,6 +15,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -177,24 +178,36 @@ const failureWords = (error: ExecFailed): string =>
  * what is left of the overall deadline as its own timeout, transient smolvm
  * errors are retried, and the last error is kept for the timeout's message.
  */
+const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacted<string>>): ExecFailed =>
+  secrets.length === 0 ? error : new ExecFailed({
+    ...error,
+    argv: error.argv,
+    stdout: scrub(error.stdout, secrets),
+    stderr: scrub(error.stderr, secrets)
+  })
+
 const makeRunner = (
   target: string,
   deadline: number,
-  retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>
+  retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
 ) =>
   Effect.gen(function*() {
     const smolvm = yield* Smolvm
     const execs = yield* Ref.make(0)
     const last = yield* Ref.make(Option.none<ExecFailed>())
-    const exec = (argv: ReadonlyArray<string>, secrets?: SupervisePlan["token"]) =>
+    const exec = (argv: ReadonlyArray<string>, token?: SupervisePlan["token"]) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         yield* Ref.update(execs, (n) => n + 1)
         return yield* smolvm.machineExec(target, argv, {
           timeout: Duration.millis(Math.max(1, deadline - now)),
-          secretEnv: secrets === undefined ? undefined : { [Guest.TOKEN_VAR]: secrets }
+          secretEnv: token === undefined ? undefined : { [Guest.TOKEN_VAR]: token }
         })
       }).pipe(
+        // A guest may print the token while failing (a config file it was reading, an echo): the
+        // live service only knows the secrets of this exec, so scrub the plan's token from every one.
+        Effect.mapError((error) => error._tag === "ExecFailed" ? scrubFailure(error, secrets) : error),
         Effect.tapError((error) => error._tag === "ExecFailed" ? Ref.set(last, Option.some(error)) : Effect.void),
         Effect.retry({
           schedule: retry,
@@ -214,6 +227,9 @@ const makeRunner = (
         }))
     return { exec, execs: Ref.get(execs), timedOut }
   })
+
+const secretsOf = (plan: SupervisePlan): ReadonlyArray<Redacted.Redacted<string>> =>
+  plan.token === undefined ? [] : [plan.token]
 
 const logAnnotations = (plan: SmolmachinesBottlePlan, target: string): Record<string, string> =>
   plan.supervisePlan === undefined
@@ -281,7 +297,7 @@ export const provisionSupervise: (
     yield* Effect.logInfo(`registering supervise MCP server in agent claude config on ${target} → ${supervise.agentUrl}`)
     const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
     const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
-    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry)
+    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry, secretsOf(supervise))
 
     const reconcile = Effect.gen(function*() {
       const added = yield* Effect.either(runner.exec(addArgv, supervise.token))
@@ -435,7 +451,7 @@ export const verifySupervise: (
     const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
     const hint = Guest.manualHint(agent, supervise)
     const getArgv = Guest.getArgv(agent, supervise)
-    const secrets = supervise.token === undefined ? [] : [supervise.token]
+    const secrets = secretsOf(supervise)
     yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
 
     const fail = (error: ExecFailed, execs: number) =>
@@ -448,7 +464,7 @@ export const verifySupervise: (
 
     const timeout = Duration.decode(options?.timeout ?? DEFAULT_VERIFY_TIMEOUT)
     const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
-    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry)
+    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry, secretsOf(supervise))
 
     const check: Effect.Effect<VerifyOutcome, ExecFailed | SmolvmNotFound> = Effect.gen(function*() {
       const ran = yield* Effect.either(runner.exec(getArgv))

@@ -1,0 +1,357 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, FastCheck as fc, Redacted, Schedule, Schema, TestClock } from "effect"
+import { spawnSync } from "node:child_process"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as Guest from "../src/internal/guest.js"
+import * as Logger from "../src/Logger.js"
+import * as MachineName from "../src/MachineName.js"
+import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
+import * as Smolvm from "../src/Smolvm.js"
+import type { SmolmachinesBottlePlan } from "../src/SupervisePlan.js"
+import * as Model from "./support/claudeModel.js"
+import * as Plans from "./support/plans.js"
+
+const NOT_RUNNING =
+  "Error: agent operation failed: connect: machine 'b' is not running. Use 'smolvm machine start --name b' first."
+
+/** Provisions against a fake smolvm and returns the outcome, the calls and the logs. */
+const provision = (
+  plan: SmolmachinesBottlePlan,
+  target: string,
+  handler: Smolvm.FakeHandler,
+  options?: ProvisionSupervise.ProvisionOptions
+) =>
+  Effect.gen(function*() {
+    const fake = yield* Smolvm.makeTest(handler)
+    const [outcome, logs] = yield* Logger.capture(
+      ProvisionSupervise.provisionSupervise(plan, target, options).pipe(
+        Effect.provideService(Smolvm.Smolvm, fake.service)
+      )
+    )
+    return { outcome, logs, calls: yield* fake.calls }
+  })
+
+const fastRetry = Schedule.spaced(Duration.millis(1))
+
+describe("provisionSupervise", () => {
+  it.effect.prop(
+    "Skipped: a plan without supervisePlan never execs, whatever the target",
+    [fc.string()],
+    ([target]) =>
+      Effect.gen(function*() {
+        const { calls, logs, outcome } = yield* provision(Plans.noSupervise(), target, () => Effect.die("no exec"))
+        expect(outcome._tag).toBe("Skipped")
+        expect(calls).toHaveLength(0)
+        expect(logs).toHaveLength(0)
+      })
+  )
+
+  it.effect.prop(
+    "first registration is one exec, run as the agent user with its HOME, the token out of argv",
+    {
+      url: Plans.agentUrl,
+      token: fc.option(Plans.token, { nil: undefined }),
+      user: Plans.userName,
+      configDir: fc.option(Plans.absolutePath, { nil: undefined }),
+      target: Plans.machineName
+    },
+    ({ configDir, target, token, url, user }) =>
+      Effect.gen(function*() {
+        const plan = Plans.planOf({ url, token, user, configDir })
+        const state = Model.makeState()
+        const { calls, outcome } = yield* provision(plan, target, Model.handler(state))
+        expect(outcome).toMatchObject({ _tag: "Registered", execs: 1, target, url })
+        expect(calls).toHaveLength(1)
+        const [call] = calls
+        const parsed = Model.parseArgv(call!.argv)
+        expect(parsed.user).toBe(user)
+        expect(parsed.env["HOME"]).toBe(plan.agent.homeDir)
+        expect(parsed.env["CLAUDE_CONFIG_DIR"]).toBe(configDir)
+        expect(parsed.command.slice(0, 3)).toEqual(["sh", "-c", Guest.ADD])
+        if (token !== undefined) {
+          expect(call!.argv.join("\n")).not.toContain(token)
+          expect(Redacted.value(call!.options.secretEnv![Guest.TOKEN_VAR]!)).toBe(token)
+        } else {
+          expect(call!.options.secretEnv).toBeUndefined()
+        }
+      })
+  )
+
+  it.effect.prop(
+    "reconciles across relaunches: Registered, then Unchanged or Replaced, keeping other servers and keys",
+    [fc.array(fc.record({ url: fc.constantFrom("http://127.0.0.1:4318/", "http://127.0.0.1:5000/", "http://100.96.0.1:4318/"), token: fc.option(fc.constantFrom("tok_aaaaaaaaaaaaaaaa", "tok_bbbbbbbbbbbbbbbb"), { nil: undefined }) }), { minLength: 1, maxLength: 6 })],
+    ([steps]) =>
+      Effect.gen(function*() {
+        const state = Model.makeState()
+        const path = "/home/node/.claude.json"
+        state.files.set(path, {
+          other: { theme: "dark", projects: { "/work": { allowedTools: [] } } },
+          mcpServers: { other: { type: "stdio", url: "" } }
+        })
+        let previous: (typeof steps)[number] | undefined
+        for (const step of steps) {
+          const { outcome } = yield* provision(Plans.planOf(step), "bottle-1", Model.handler(state))
+          if (previous === undefined) {
+            // A server named "supervise" does not exist yet.
+            expect(outcome).toMatchObject({ _tag: "Registered", execs: 1 })
+          } else if (previous.url === step.url && previous.token === step.token) {
+            expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+          } else {
+            expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, previousUrl: previous.url })
+            if (outcome._tag === "Replaced") {
+              expect(outcome.changed.includes("url")).toBe(previous.url !== step.url)
+              expect(outcome.changed.includes("headers")).toBe(previous.token !== step.token)
+            }
+          }
+          previous = step
+          const file = state.files.get(path)!
+          expect(file.mcpServers["other"]).toEqual({ type: "stdio", url: "" })
+          expect(file.other).toEqual({ theme: "dark", projects: { "/work": { allowedTools: [] } } })
+          expect(file.mcpServers["supervise"]).toEqual(
+            step.token === undefined
+              ? { type: "http", url: step.url }
+              : { type: "http", url: step.url, headers: { Authorization: `Bearer ${step.token}` } }
+          )
+        }
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  it.effect("an entry with another transport is Replaced", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      state.files.set("/home/node/.claude.json", {
+        other: {},
+        mcpServers: { supervise: { type: "sse", url: "http://127.0.0.1:4318/" } }
+      })
+      const { outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      expect(outcome).toMatchObject({ _tag: "Replaced", changed: ["transport"] })
+    }))
+
+  it.effect("Failed: a guest error is a warning with exit code, guest words and a manual hint, never an error", () =>
+    Effect.gen(function*() {
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
+      const { calls, logs, outcome } = yield* provision(
+        plan,
+        "bottle-7",
+        () => Effect.succeed({ exitCode: 3, stderr: "  claude: config is locked\n" })
+      )
+      expect(calls).toHaveLength(1)
+      expect(outcome._tag).toBe("Failed")
+      if (outcome._tag !== "Failed") return
+      expect(outcome.error.reason).toBe("NonZeroExit")
+      expect(outcome.error.exitCode).toBe(3)
+      expect(outcome.hint).toBe(
+        "claude mcp remove --scope user supervise 2>/dev/null; claude mcp add --scope user --transport http supervise http://127.0.0.1:4318/"
+      )
+      expect(logs.map((l) => l.level)).toEqual(["INFO", "WARN"])
+      expect(logs[0]!.message).toContain("bottle-7")
+      expect(logs[0]!.message).toContain("http://127.0.0.1:4318/")
+      const warning = logs[1]!
+      expect(warning.message).toContain("exit 3")
+      expect(warning.message).toContain("claude: config is locked")
+      expect(warning.message).toContain(outcome.hint)
+      expect(warning.annotations).toMatchObject({
+        [Logger.LogKeys.target]: "bottle-7",
+        [Logger.LogKeys.url]: "http://127.0.0.1:4318/",
+        [Logger.LogKeys.server]: "supervise"
+      })
+    }))
+
+  it.effect("a re-run with the same URL logs no warning", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/", token: "tok_cccccccccccccccc" })
+      yield* provision(plan, "b", Model.handler(state))
+      const { logs, outcome } = yield* provision(plan, "b", Model.handler(state))
+      expect(outcome._tag).toBe("Unchanged")
+      expect(logs.filter((l) => l.level !== "INFO")).toEqual([])
+    }))
+
+  it.effect.prop(
+    "an invalid target is Failed before any exec",
+    [fc.string().filter((s) => MachineName.problem(s) !== undefined)],
+    ([target]) =>
+      Effect.gen(function*() {
+        const { calls, outcome } = yield* provision(
+          Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+          target,
+          () => Effect.die("no exec")
+        )
+        expect(calls).toHaveLength(0)
+        expect(outcome).toMatchObject({ _tag: "Failed", execs: 0, error: { reason: "InvalidTarget" } })
+      })
+  )
+
+  it.effect.prop(
+    "no token ever reaches a log line, an outcome or an error, whatever the guest prints",
+    {
+      token: Plans.token,
+      exitCode: fc.constantFrom(0, 1, 2, 3, 124, 137),
+      echo: fc.constantFrom(
+        (t: string) => t,
+        (t: string) => `Authorization: Bearer ${t}`,
+        (t: string) => `{"headers":{"Authorization":"Bearer ${t}"}}`,
+        (t: string) => `Error: agent operation failed: ${t}`
+      ),
+      already: fc.boolean()
+    },
+    ({ already, echo, exitCode, token }) =>
+      Effect.gen(function*() {
+        const plan = Plans.planOf({ url: "http://127.0.0.1:4318/", token })
+        const { logs, outcome } = yield* provision(
+          plan,
+          "bottle-1",
+          () =>
+            Effect.succeed({
+              exitCode,
+              stdout: echo(token),
+              stderr: already ? `MCP server supervise already exists in user config\n${echo(token)}` : echo(token)
+            }),
+          { retry: Schedule.recurs(2) }
+        )
+        const everything = [
+          ...logs.map((l) => l.line),
+          JSON.stringify(Schema.encodeSync(ProvisionSupervise.ProvisionOutcome)(outcome)),
+          outcome._tag === "Failed" ? outcome.error.message : "",
+          outcome._tag === "Failed" ? outcome.hint : ""
+        ].join("\n")
+        expect(everything).not.toContain(token)
+      }),
+    { fastCheck: { numRuns: 80 } }
+  )
+
+  it.effect("options.timeout bounds the whole provisioning, and the outcome says so", () =>
+    Effect.gen(function*() {
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
+      const fiber = yield* provision(plan, "b", () => Effect.never, { timeout: Duration.seconds(5) }).pipe(Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(5))
+      const { outcome } = yield* Fiber.join(fiber)
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+    }))
+
+  it.live("a transient 'is not running' is retried and then succeeds", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      let answered = 0
+      const { outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        (call) => answered++ < 2 ? Effect.succeed({ exitCode: 1, stderr: NOT_RUNNING }) : Model.handler(state)(call),
+        { retry: fastRetry }
+      )
+      expect(outcome).toMatchObject({ _tag: "Registered", execs: 3 })
+    }))
+
+  it.live("retries give up at the deadline and keep smolvm's last words", () =>
+    Effect.gen(function*() {
+      const { logs, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        () => Effect.succeed({ exitCode: 1, stderr: NOT_RUNNING }),
+        { retry: Schedule.spaced(Duration.millis(20)), timeout: Duration.millis(300) }
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+      if (outcome._tag !== "Failed") return
+      expect(outcome.execs).toBeGreaterThan(2)
+      expect(outcome.error.message).toContain("is not running")
+      expect(logs.find((l) => l.level === "WARN")?.message).toContain("is not running")
+    }))
+
+  it.effect.prop(
+    "guest exit codes and unknown machines are not retried",
+    [fc.oneof(
+      fc.integer({ min: 1, max: 255 }).map((exitCode) => ({ exitCode, stderr: "boom" })),
+      fc.constant({ exitCode: 1, stderr: "Error: vm not found: b" })
+    )],
+    ([reply]) =>
+      Effect.gen(function*() {
+        const { calls, outcome } = yield* provision(
+          Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+          "b",
+          () => Effect.succeed(reply),
+          { retry: Schedule.recurs(5) }
+        )
+        expect(outcome._tag).toBe("Failed")
+        expect(calls).toHaveLength(1)
+      })
+  )
+
+  it.effect("a missing smolvm binary fails the effect: no bottle can be provisioned", () =>
+    Effect.gen(function*() {
+      const missing = new Smolvm.SmolvmNotFound({ binary: "smolvm", reason: "NotFound", detail: "spawn smolvm ENOENT" })
+      const result = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", () => Effect.fail(missing))
+        .pipe(Effect.flip)
+      expect(result._tag).toBe("SmolvmNotFound")
+      expect(result.message).toBe(missing.message)
+    }))
+
+  it.live("concurrent provisions of one bottle run one after another; exactly one registers", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      let inFlight = 0
+      let most = 0
+      const fake = yield* Smolvm.makeTest((call) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => {
+            inFlight++
+            most = Math.max(most, inFlight)
+          }),
+          () => Effect.zipRight(Effect.sleep(Duration.millis(2)), Model.handler(state)(call)),
+          () => Effect.sync(() => inFlight--)
+        )
+      )
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
+      const outcomes = yield* Effect.all(
+        Array.from({ length: 6 }, () => ProvisionSupervise.provisionSupervise(plan, "same")),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+      expect(most).toBe(1)
+      expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", ...Array(5).fill("Unchanged")])
+    }))
+})
+
+describe("manualHint", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hint-"))
+  const record = join(dir, "calls")
+  // A stand-in `claude` that records its argv and CLAUDE_CONFIG_DIR, one JSON line per call.
+  writeFileSync(
+    join(dir, "claude"),
+    `#!/usr/bin/env node\nrequire("fs").appendFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), dir: process.env.CLAUDE_CONFIG_DIR ?? null }) + "\\n")\n`
+  )
+  chmodSync(join(dir, "claude"), 0o755)
+
+  it.prop(
+    "pasted into a real sh, the hint runs exactly the intended claude commands",
+    {
+      url: Plans.agentUrl,
+      serverName: Plans.serverName,
+      token: fc.option(Plans.token, { nil: undefined }),
+      configDir: fc.option(Plans.absolutePath, { nil: undefined })
+    },
+    ({ configDir, serverName, token, url }) => {
+      const plan = Plans.planOf({ url, serverName, token, configDir })
+      const hint = ProvisionSupervise.manualHint(plan.agent, plan.supervisePlan!)
+      rmSync(record, { force: true })
+      const env: Record<string, string> = { PATH: `${dir}:${process.env["PATH"]}` }
+      if (token !== undefined) env[Guest.HINT_TOKEN_VAR] = token
+      const run = spawnSync("sh", ["-c", hint], { env, encoding: "utf8" })
+      expect(run.status).toBe(0)
+      const calls = readFileSync(record, "utf8").trim().split("\n").map((l) => JSON.parse(l))
+      expect(calls).toEqual([
+        { argv: ["mcp", "remove", "--scope", "user", serverName], dir: configDir ?? null },
+        {
+          argv: [
+            "mcp", "add", "--scope", "user", "--transport", "http", serverName, plan.supervisePlan!.agentUrl,
+            ...(token === undefined ? [] : ["--header", `Authorization: Bearer ${token}`])
+          ],
+          dir: configDir ?? null
+        }
+      ])
+      if (token !== undefined) expect(hint).not.toContain(token)
+    },
+    { fastCheck: { numRuns: 40 } }
+  )
+})
