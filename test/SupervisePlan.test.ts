@@ -1,0 +1,102 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, FastCheck as fc, ParseResult, Redacted, Schema } from "effect"
+import * as SupervisePlan from "../src/SupervisePlan.js"
+import * as Plans from "./support/plans.js"
+
+const decodeEither = Schema.decodeUnknownEither(SupervisePlan.SmolmachinesBottlePlan, { errors: "all" })
+const errorText = (input: unknown): string => {
+  const result = decodeEither(input)
+  return Either.isLeft(result) ? ParseResult.TreeFormatter.formatErrorSync(result.left) : ""
+}
+
+describe("SmolmachinesBottlePlan", () => {
+  it.effect("decodes the documented JSON shape", () =>
+    Effect.gen(function*() {
+      const plan = yield* Schema.decodeUnknown(SupervisePlan.SmolmachinesBottlePlan)({
+        supervisePlan: { agentUrl: "http://127.0.0.1:4318/", serverName: "supervise", token: "s3cr3t-token" },
+        agent: { user: "node", home: "/home/node", configDir: "/home/node/.claude" }
+      })
+      expect(plan.supervisePlan?.agentUrl).toBe("http://127.0.0.1:4318/")
+      expect(plan.supervisePlan?.serverName).toBe("supervise")
+      expect(Redacted.isRedacted(plan.supervisePlan?.token)).toBe(true)
+      expect(Redacted.value(plan.supervisePlan!.token!)).toBe("s3cr3t-token")
+      expect(String(plan.supervisePlan?.token)).not.toContain("s3cr3t")
+      expect(JSON.stringify(plan)).not.toContain("s3cr3t")
+      expect(plan.agent.configFile).toBe("/home/node/.claude/.claude.json")
+    }))
+
+  it.effect("defaults: no supervisePlan means off; serverName supervise; agent node in /home/node", () =>
+    Effect.gen(function*() {
+      const off = yield* SupervisePlan.decode({})
+      expect(off.supervisePlan).toBeUndefined()
+      expect(off.agent.user).toBe("node")
+      expect(off.agent.homeDir).toBe("/home/node")
+      expect(off.agent.configFile).toBe("/home/node/.claude.json")
+      const on = yield* SupervisePlan.decode({ supervisePlan: { agentUrl: "http://100.96.0.1:4318/" } })
+      expect(on.supervisePlan?.serverName).toBe("supervise")
+      expect(on.supervisePlan?.token).toBeUndefined()
+      const alice = yield* SupervisePlan.decode({ agent: { user: "alice" } })
+      expect(alice.agent.homeDir).toBe("/home/alice")
+      const root = yield* SupervisePlan.decode({ agent: { user: "root" } })
+      expect(root.agent.homeDir).toBe("/root")
+    }))
+
+  it.prop("accepts any http(s) URL with a valid port on any host", [Plans.agentUrl], ([url]) => {
+    expect(Either.isRight(decodeEither({ supervisePlan: { agentUrl: url } }))).toBe(true)
+  })
+
+  it.prop(
+    "rejects ports outside 1..65535",
+    [fc.oneof(fc.constant(0), fc.integer({ min: 65536, max: 10_000_000 })), fc.constantFrom("127.0.0.1", "example.com")],
+    ([port, host]) => {
+      expect(errorText({ supervisePlan: { agentUrl: `http://${host}:${port}/` } })).toMatch(
+        /port between 1 and 65535|absolute http\(s\) URL/
+      )
+    }
+  )
+
+  it.prop(
+    "rejects whitespace and control characters anywhere in the URL",
+    [Plans.agentUrl, fc.constantFrom(" ", "\t", "\n", "\r", "\u0000", "\u001b", "\u007f", "\u0085"), fc.nat()],
+    ([url, bad, at]) => {
+      const i = at % (url.length + 1)
+      const input = url.slice(0, i) + bad + url.slice(i)
+      expect(errorText({ supervisePlan: { agentUrl: input } })).toContain("whitespace or control characters")
+    }
+  )
+
+  it("rejects other schemes, credentials, empty ports and relative URLs with a named reason", () => {
+    expect(errorText({ supervisePlan: { agentUrl: "ftp://127.0.0.1:21/" } })).toContain("must use http or https")
+    expect(errorText({ supervisePlan: { agentUrl: "http://u:p@127.0.0.1:1/" } })).toContain("must not carry credentials")
+    expect(errorText({ supervisePlan: { agentUrl: "http://127.0.0.1:/" } })).toContain("port between 1 and 65535")
+    expect(errorText({ supervisePlan: { agentUrl: "/relative" } })).toContain("absolute http(s) URL")
+    expect(errorText({ supervisePlan: {} })).toContain("agentUrl")
+  })
+
+  it("rejects bad users, relative or dotted paths and bad server names", () => {
+    expect(errorText({ agent: { user: "Node" } })).toContain("POSIX user name")
+    expect(errorText({ agent: { user: "no de" } })).toContain("POSIX user name")
+    expect(errorText({ agent: { home: "home/node" } })).toContain("absolute path")
+    expect(errorText({ agent: { configDir: "/home/node/../root" } })).toContain(". or .. segments")
+    expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: "a b" } })).toContain("server name")
+  })
+
+  it.prop(
+    "a ParseError never prints the token, whatever else is wrong",
+    {
+      token: Plans.token,
+      badToken: fc.boolean(),
+      badUrl: fc.boolean(),
+      badUser: fc.boolean()
+    },
+    ({ badToken, badUrl, badUser, token }) => {
+      const secret = badToken ? `${token} with space` : token
+      const text = errorText({
+        supervisePlan: { agentUrl: badUrl ? "nope" : "http://127.0.0.1:4318/", token: secret },
+        agent: { user: badUser ? "BAD" : "node" }
+      })
+      expect(text).not.toContain(token)
+      if (badToken) expect(text).toContain("token must be 1 to 4096 visible ASCII characters")
+    }
+  )
+})
