@@ -1,0 +1,189 @@
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import * as Smolvm from "../src/Smolvm.js"
+
+const STUB = resolve(__dirname, "fixtures/record-smolvm")
+
+/**
+ * A per-test copy of the recording stub: a wrapper that points it at its own
+ * record directory, so tests never share state through the environment.
+ */
+const makeStub = (answer: { exit?: number; stdout?: string; stderr?: string } = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), "record-smolvm-"))
+  const binary = join(dir, "smolvm")
+  writeFileSync(binary, `#!/bin/sh\nRECORD_DIR='${dir}' exec '${STUB}' "$@"\n`)
+  chmodSync(binary, 0o755)
+  if (answer.exit !== undefined) writeFileSync(join(dir, "exit"), String(answer.exit))
+  if (answer.stdout !== undefined) writeFileSync(join(dir, "stdout"), answer.stdout)
+  if (answer.stderr !== undefined) writeFileSync(join(dir, "stderr"), answer.stderr)
+  return {
+    binary,
+    argv: () => readFileSync(join(dir, "argv"), "utf8").split("\0").slice(0, -1),
+    env: () => readFileSync(join(dir, "env"), "utf8"),
+    ran: () => existsSync(join(dir, "argv"))
+  }
+}
+
+const exec = (
+  stub: { binary: string },
+  target: string,
+  argv: ReadonlyArray<string>,
+  options?: Smolvm.ExecOptions
+) =>
+  Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, argv, options)).pipe(
+    Effect.provide(Smolvm.layerWith({ binary: stub.binary }).pipe(Layer.provide(NodeContext.layer)))
+  )
+
+describe("Smolvm.layer", () => {
+  it.live("renders smolvm's command line exactly, flags before `--`, the argv untouched", () =>
+    Effect.gen(function*() {
+      const stub = makeStub({ stdout: "hello\n" })
+      const result = yield* exec(stub, "bottle-1", ["printf", "%s", "a b", "--", "$HOME;rm -rf /"], {
+        env: { LANG: "C.UTF-8" },
+        secretEnv: { TOKEN: Redacted.make("s3cret-value") },
+        workdir: "/work",
+        timeout: "5 seconds"
+      })
+      expect(result).toEqual({ exitCode: 0, stdout: "hello\n", stderr: "", truncated: false })
+      expect(stub.argv()).toEqual([
+        "machine", "exec", "--name", "bottle-1",
+        "-e", "LANG=C.UTF-8",
+        "--secret-env", "TOKEN=BOTTLE_SUPERVISE_SECRET_0",
+        "-w", "/work",
+        "--timeout", "5000ms",
+        "--", "printf", "%s", "a b", "--", "$HOME;rm -rf /"
+      ])
+    }))
+
+  it.live("secrets travel in the client's environment, never on its command line", () =>
+    Effect.gen(function*() {
+      const stub = makeStub()
+      yield* exec(stub, "b", ["true"], { secretEnv: { A: Redacted.make("first-secret"), B: Redacted.make("second") } })
+      expect(stub.argv().join(" ")).not.toContain("first-secret")
+      expect(stub.argv().join(" ")).not.toContain("second ")
+      const env = stub.env()
+      expect(env).toContain("BOTTLE_SUPERVISE_SECRET_0=first-secret")
+      expect(env).toContain("BOTTLE_SUPERVISE_SECRET_1=second")
+    }))
+
+  it.live("pins smolvm's logging so stderr stays the guest's, and times out by default at 60 s", () =>
+    Effect.gen(function*() {
+      const stub = makeStub()
+      yield* exec(stub, "b", ["true"])
+      expect(stub.env()).toMatch(/^RUST_LOG=off$/m)
+      expect(stub.env()).toMatch(/^SMOLVM_LOG_FORMAT=text$/m)
+      expect(stub.argv()).toContain("60000ms")
+    }))
+
+  it.live("a secret the guest echoes back is scrubbed from the result and from errors", () =>
+    Effect.gen(function*() {
+      const ok = makeStub({ stdout: "token is s3cret-value\n" })
+      const result = yield* exec(ok, "b", ["env"], { secretEnv: { T: Redacted.make("s3cret-value") } })
+      expect(result.stdout).toBe("token is [REDACTED]\n")
+      const bad = makeStub({ exit: 3, stderr: "s3cret-value\nAuthorization: Bearer other-token\n" })
+      const error = yield* Effect.flip(exec(bad, "b", ["env"], { secretEnv: { T: Redacted.make("s3cret-value") } }))
+      expect(error._tag).toBe("ExecFailed")
+      if (error._tag !== "ExecFailed") return
+      expect(error.stderr).not.toContain("s3cret-value")
+      expect(error.stderr).not.toContain("other-token")
+      expect(error.message).not.toContain("other-token")
+    }))
+
+  const cases: ReadonlyArray<readonly [string, { exit: number; stderr?: string }, Smolvm.ExecFailureReason]> = [
+    ["a guest exit code", { exit: 3, stderr: "guest says no\n" }, "NonZeroExit"],
+    ["a guest exit 1 without smolvm's Error:", { exit: 1, stderr: "cat: x: No such file or directory\n" }, "NonZeroExit"],
+    ["an unknown machine", { exit: 1, stderr: "Error: vm not found: b\n" }, "MachineNotFound"],
+    [
+      "a stopped machine",
+      {
+        exit: 1,
+        stderr:
+          "Error: agent operation failed: connect: machine 'b' is not running. Use 'smolvm machine start --name b' first.\n"
+      },
+      "MachineNotRunning"
+    ],
+    [
+      "a command missing in a bare VM",
+      {
+        exit: 1,
+        stderr:
+          "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n"
+      },
+      "GuestCommandNotFound"
+    ],
+    ["another smolvm error", { exit: 1, stderr: "Error: agent operation failed: disk full\n" }, "SmolvmError"],
+    ["bad flags", { exit: 2, stderr: "error: unexpected argument '--bogus' found\n\nUsage: smolvm machine exec\n" }, "SmolvmUsage"],
+    ["smolvm's --timeout", { exit: 124, stderr: "command timed out after 5000ms\n" }, "Timeout"],
+    ["a guest killed by SIGKILL", { exit: 137 }, "GuestSignal"],
+    ["runuser on an image machine", { exit: 1, stderr: "runuser: may not be used by non-root users\n" }, "RunuserRefused"]
+  ]
+
+  for (const [what, answer, reason] of cases) {
+    it.live(`maps ${what} to ${reason}`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(exec(makeStub(answer), "b", ["true"]))
+        expect(error).toMatchObject({ _tag: "ExecFailed", reason, exitCode: answer.exit, target: "b", argv: ["true"] })
+        expect(error.message.length).toBeGreaterThan(10)
+      }))
+  }
+
+  it.live("an invalid target or request starts no process", () =>
+    Effect.gen(function*() {
+      const stub = makeStub()
+      const badName = yield* Effect.flip(exec(stub, "no--such", ["true"]))
+      expect(badName).toMatchObject({ _tag: "ExecFailed", reason: "InvalidTarget" })
+      const badEnv = yield* Effect.flip(exec(stub, "b", ["true"], { env: { "A=B": "x" } }))
+      expect(badEnv).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
+      const empty = yield* Effect.flip(exec(stub, "b", []))
+      expect(empty).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
+      expect(stub.ran()).toBe(false)
+    }))
+
+  it.live("a missing or unexecutable binary is SmolvmNotFound", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(exec({ binary: "/nonexistent/smolvm" }, "b", ["true"]))
+      expect(missing).toMatchObject({ _tag: "SmolvmNotFound", reason: "NotFound", binary: "/nonexistent/smolvm" })
+      const dir = mkdtempSync(join(tmpdir(), "noexec-"))
+      writeFileSync(join(dir, "smolvm"), "#!/bin/sh\n")
+      chmodSync(join(dir, "smolvm"), 0o644)
+      const denied = yield* Effect.flip(exec({ binary: join(dir, "smolvm") }, "b", ["true"]))
+      // Root may execute nothing without an x bit either: the kernel refuses it.
+      expect(denied).toMatchObject({ _tag: "SmolvmNotFound", reason: "PermissionDenied" })
+      expect(denied.message).toContain("is not executable")
+    }))
+
+  it.live("Smolvm.layer takes the binary from SMOLVM_BIN", () =>
+    Effect.gen(function*() {
+      const stub = makeStub({ stdout: "via config\n" })
+      const result = yield* Effect.flatMap(Smolvm.Smolvm, (s) => s.machineExec("b", ["true"])).pipe(
+        Effect.provide(
+          Smolvm.layer.pipe(
+            Layer.provide(NodeContext.layer),
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["SMOLVM_BIN", stub.binary]]))))
+          )
+        ),
+        Effect.either
+      )
+      expect(Either.getOrThrow(result).stdout).toBe("via config\n")
+    }))
+})
+
+describe("Smolvm.makeTest", () => {
+  it.effect("records calls with secrets still Redacted and classifies answers like the live layer", () =>
+    Effect.gen(function*() {
+      const fake = yield* Smolvm.makeTest(() =>
+        Effect.succeed({ exitCode: 1, stderr: "Error: vm not found: b\n" })
+      )
+      const error = yield* Effect.flip(
+        fake.service.machineExec("b", ["true"], { secretEnv: { T: Redacted.make("x-secret") } })
+      )
+      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "MachineNotFound" })
+      const calls = yield* fake.calls
+      expect(calls).toHaveLength(1)
+      expect(Redacted.value(calls[0]!.options.secretEnv!["T"]!)).toBe("x-secret")
+    }))
+})
