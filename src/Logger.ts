@@ -8,7 +8,9 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as EffectLogger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -62,8 +64,9 @@ const toCaptured = (options: EffectLogger.Logger.Options<unknown>): CapturedLog 
 }
 
 /**
- * Runs `self` with every log it emits captured instead of printed, and returns
- * them beside its result. Works inside `it.effect`, which otherwise drops logs.
+ * Runs `self` with every log it emits captured instead of printed (no other
+ * logger sees them), and returns them beside its result, at every level. Works
+ * inside `it.effect`, which otherwise drops logs.
  *
  * @since 0.1.0
  * @category testing
@@ -84,8 +87,9 @@ export const capture = <A, E, R>(
     const logger = EffectLogger.make((options) => {
       logs.push(toCaptured(options))
     })
+    // Every other logger is set aside for the duration, not only the default one.
     const result = yield* self.pipe(
-      Effect.provide(EffectLogger.replace(EffectLogger.defaultLogger, logger)),
+      Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
       EffectLogger.withMinimumLogLevel(LogLevel.All)
     )
     const captured: [A, ReadonlyArray<CapturedLog>] = [result, logs]
