@@ -1,0 +1,102 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Schema, TestClock } from "effect"
+import * as Logger from "../src/Logger.js"
+import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
+import * as Smolvm from "../src/Smolvm.js"
+import type { SmolmachinesBottlePlan } from "../src/SupervisePlan.js"
+import * as Model from "./support/claudeModel.js"
+import * as Plans from "./support/plans.js"
+
+const TOKEN = "tok_verifyverifyverify"
+
+const verify = (
+  plan: SmolmachinesBottlePlan,
+  handler: Smolvm.FakeHandler,
+  options?: ProvisionSupervise.VerifyOptions
+) =>
+  Effect.gen(function*() {
+    const fake = yield* Smolvm.makeTest(handler)
+    const [outcome, logs] = yield* Logger.capture(
+      ProvisionSupervise.verifySupervise(plan, "bottle-1", options).pipe(
+        Effect.provideService(Smolvm.Smolvm, fake.service)
+      )
+    )
+    return { outcome, logs, calls: yield* fake.calls }
+  })
+
+const registered = (reachable: boolean) =>
+  Effect.gen(function*() {
+    const state = Model.makeState()
+    state.reachable = reachable
+    const plan = Plans.planOf({ url: "http://127.0.0.1:4318/", token: TOKEN })
+    const fake = yield* Smolvm.makeTest(Model.handler(state))
+    yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+    return { state, plan }
+  })
+
+describe("verifySupervise", () => {
+  it.effect("Skipped without a supervisePlan, and no exec", () =>
+    Effect.gen(function*() {
+      const { calls, outcome } = yield* verify(Plans.noSupervise(), () => Effect.die("no exec"))
+      expect(outcome._tag).toBe("Skipped")
+      expect(calls).toHaveLength(0)
+    }))
+
+  it.effect("Connected when the agent's health check connects, in one exec", () =>
+    Effect.gen(function*() {
+      const { plan, state } = yield* registered(true)
+      const { calls, outcome } = yield* verify(plan, Model.handler(state))
+      expect(outcome).toMatchObject({ _tag: "Connected", registeredUrl: "http://127.0.0.1:4318/", execs: 1 })
+      expect(calls).toHaveLength(1)
+    }))
+
+  it.effect("Unreachable carries the CLI's reason and never the stored token", () =>
+    Effect.gen(function*() {
+      const { plan, state } = yield* registered(false)
+      const { logs, outcome } = yield* verify(plan, Model.handler(state))
+      expect(outcome).toMatchObject({
+        _tag: "Unreachable",
+        reason: "ECONNREFUSED: Unable to connect. Is the computer able to access the url?"
+      })
+      const shown = JSON.stringify(Schema.encodeSync(ProvisionSupervise.VerifyOutcome)(outcome)) +
+        logs.map((l) => l.line).join("\n")
+      expect(shown).not.toContain(TOKEN)
+    }))
+
+  it.effect("NotRegistered on a fresh guest", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* verify(Plans.planOf({ url: "http://127.0.0.1:4318/" }), Model.handler(Model.makeState()))
+      expect(outcome._tag).toBe("NotRegistered")
+    }))
+
+  it.effect("Failed when the machine is unknown, with the hint", () =>
+    Effect.gen(function*() {
+      const { logs, outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        () => Effect.succeed({ exitCode: 1, stderr: "Error: vm not found: bottle-1\n" })
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "MachineNotFound" } })
+      expect(logs.map((l) => l.level)).toContain("WARN")
+    }))
+
+  it.effect("Failed when the CLI prints something unknown, rather than guessing", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        () => Effect.succeed({ exitCode: 0, stdout: "something new\n" })
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "NonZeroExit" } })
+    }))
+
+  it.effect("the timeout bounds a health check that never ends", () =>
+    Effect.gen(function*() {
+      const fiber = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        () => Effect.never,
+        { timeout: Duration.seconds(10) }
+      ).pipe(Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(10))
+      const { outcome } = yield* Fiber.join(fiber)
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+    }))
+})
