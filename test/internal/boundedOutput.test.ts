@@ -1,0 +1,39 @@
+import { describe, expect, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { cutMarker, makeCollector } from "../../src/internal/boundedOutput.js"
+
+const ascii = fc.stringMatching(/^[ -~\n]{0,300}$/)
+
+describe("bounded output capture", () => {
+  it.prop(
+    "keeps everything up to the bound, else the head and the tail around a marked cut",
+    { chunks: fc.array(ascii, { maxLength: 30 }), limit: fc.integer({ min: 2, max: 2000 }) },
+    ({ chunks, limit }) => {
+      const collector = makeCollector(limit)
+      for (const chunk of chunks) collector.push(new TextEncoder().encode(chunk))
+      const whole = chunks.join("")
+      const result = collector.result()
+      expect(result.bytes).toBe(whole.length)
+      if (whole.length <= limit) {
+        expect(result).toMatchObject({ text: whole, truncated: false })
+      } else {
+        const head = Math.ceil(limit / 2)
+        const tail = limit - head
+        expect(result.truncated).toBe(true)
+        expect(result.text).toBe(
+          whole.slice(0, head) + cutMarker(whole.length - limit) + (tail === 0 ? "" : whole.slice(-tail))
+        )
+      }
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it("holds a fixed amount of memory however much arrives", () => {
+    const collector = makeCollector(1024)
+    const chunk = new Uint8Array(64 * 1024).fill(120)
+    for (let i = 0; i < 1600; i++) collector.push(chunk) // 100 MiB
+    const result = collector.result()
+    expect(result.bytes).toBe(1600 * 64 * 1024)
+    expect(result.text.length).toBeLessThan(1024 + 100)
+  })
+})
