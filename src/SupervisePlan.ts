@@ -161,7 +161,12 @@ const Token = Schema.String.annotations({ message: () => TOKEN_MESSAGE }).pipe(
 export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")({
   agentUrl: AgentUrl,
   serverName: Schema.optionalWith(ServerName, { default: () => ServerName.make("supervise") }),
-  token: Schema.optionalWith(Schema.Redacted(Token), { exact: true })
+  // `undefined` reads as absent (launchers write `token: process.env.X`); its own message keeps
+  // the union's "Expected undefined, actual <token>" out of errors.
+  token: Schema.optionalWith(
+    Schema.Union(Schema.Redacted(Token), Schema.Undefined.annotations({ message: () => "or absent" })),
+    { exact: true }
+  )
 }) {}
 
 /**

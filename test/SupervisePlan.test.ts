@@ -100,3 +100,13 @@ describe("SmolmachinesBottlePlan", () => {
     }
   )
 })
+
+describe("token", () => {
+  it.prop("an undefined token reads as absent; a bad one never shows in the error", [Plans.token], ([token]) => {
+    const absent = decodeEither({ supervisePlan: { agentUrl: "http://127.0.0.1:1/", token: undefined } })
+    expect(Either.isRight(absent) && absent.right.supervisePlan?.token === undefined).toBe(true)
+    const bad = errorText({ supervisePlan: { agentUrl: "http://127.0.0.1:1/", token: `${token}\n` } })
+    expect(bad).toContain("token must be")
+    expect(bad).not.toContain(token)
+  })
+})
