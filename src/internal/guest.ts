@@ -26,7 +26,8 @@ export const SWITCH_USER = [
   `if [ "$me" = "$u" ]; then exec "$@"; fi`,
   `if [ "$(id -u)" = 0 ]; then`,
   `  if command -v runuser >/dev/null 2>&1; then exec runuser -u "$u" -- "$@"; fi`,
-  `  exec su -s /bin/sh -c 'exec "$0" "$@"' "$u" "$@"`,
+  // "--" before the user: su permutes its arguments and would read a later -c as its own.
+  `  exec su -s /bin/sh -c 'exec "$0" "$@"' -- "$u" "$@"`,
   `fi`,
   `echo "${USER_MISMATCH_MARK} $u: exec runs as $me, which is neither root nor $u" >&2`,
   `exit ${USER_MISMATCH_EXIT}`
