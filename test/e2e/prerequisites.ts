@@ -11,7 +11,8 @@ import { currentUser, type HostUser, isRoot, lookupUser } from "../support/stand
 /** The repository's `claude` CLI. */
 export const CLAUDE_BIN: string = fileURLToPath(new URL("../../node_modules/.bin/claude", import.meta.url))
 
-const claudeProblem = (): string | undefined => {
+/** Why the repository's claude CLI cannot run here, or undefined when it can. */
+export const claudeProblem = (): string | undefined => {
   try {
     execFileSync(CLAUDE_BIN, ["--version"], { stdio: "ignore", timeout: 20_000 })
     return undefined
@@ -67,19 +68,26 @@ export const gated = (
   body: (title: string, setup: Setup) => void
 ): void => {
   const found = setupFor(landing)
-  if ("setup" in found) {
-    body(title, found.setup)
-    return
-  }
+  if ("setup" in found) body(title, found.setup)
+  else missingPrerequisite(title, found.missing)
+}
+
+/** `gated` for a block whose only prerequisite is `missing` being undefined. */
+export const gatedOn = (title: string, missing: string | undefined, body: (title: string) => void): void => {
+  if (missing === undefined) body(title)
+  else missingPrerequisite(title, missing)
+}
+
+const missingPrerequisite = (title: string, missing: string): void => {
   if (onCI) {
     describe(title, () => {
-      it(`prerequisites (CI=true, so not skipped): ${found.missing}`, () => {
-        throw new Error(`missing prerequisite on CI: ${found.missing}`)
+      it(`prerequisites (CI=true, so not skipped): ${missing}`, () => {
+        throw new Error(`missing prerequisite on CI: ${missing}`)
       })
     })
     return
   }
-  describe.skip(`${title} (skipped: ${found.missing})`, () => {
+  describe.skip(`${title} (skipped: ${missing})`, () => {
     it("needs the prerequisites above", () => {})
   })
 }
