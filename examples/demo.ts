@@ -30,10 +30,17 @@ class DemoError extends Data.TaggedError("DemoError")<{ readonly message: string
 
 const say = (line = "") => Effect.sync(() => process.stdout.write(`${line}\n`))
 
-const expectTag = <A extends { readonly _tag: string }>(what: string, value: A, tag: string) =>
-  value._tag === tag
+/** Succeeds with `value` narrowed to the expected outcome, or fails the demo saying what came instead. */
+const expectTag = <A extends { readonly _tag: string }, T extends A["_tag"]>(
+  what: string,
+  value: A,
+  tag: T
+): Effect.Effect<Extract<A, { readonly _tag: T }>, DemoError> => {
+  const isTag = (v: A): v is Extract<A, { readonly _tag: T }> => v._tag === tag
+  return isTag(value)
     ? Effect.succeed(value)
     : Effect.fail(new DemoError({ message: `${what}: expected ${tag}, got ${JSON.stringify(value)}` }))
+}
 
 const redact = (text: string, token: string) => text.split(token).join("[REDACTED]")
 
@@ -60,9 +67,12 @@ const program = Effect.gen(function*() {
   const plan = yield* guest.plan({ agentUrl: sidecar.url, token })
   yield* say()
   yield* say(`3. provisionSupervise(plan, "${guest.name}") with supervisePlan.agentUrl = ${sidecar.url} and a token:`)
-  const registered = yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name))
-  yield* expectTag("first provisioning", registered, "Registered")
-  yield* say(`   → ${registered._tag} (${"execs" in registered ? registered.execs : 0} exec)`)
+  const registered = yield* expectTag(
+    "first provisioning",
+    yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name)),
+    "Registered"
+  )
+  yield* say(`   → ${registered._tag} (${registered.execs} exec)`)
 
   const entry = yield* AgentView.readEntry(guest.configFile, "supervise")
   yield* say()
@@ -96,17 +106,23 @@ const program = Effect.gen(function*() {
 
   yield* say()
   yield* say("8. Provisioning again with the same plan (a launcher restart):")
-  const again = yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name))
-  yield* expectTag("re-provisioning", again, "Unchanged")
-  yield* say(`   → ${again._tag} (${"execs" in again ? again.execs : 0} execs: the add said "already exists", the config matched)`)
+  const again = yield* expectTag(
+    "re-provisioning",
+    yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name)),
+    "Unchanged"
+  )
+  yield* say(`   → ${again._tag} (${again.execs} execs: the add said "already exists", the config matched)`)
 
   const moved = yield* Sidecar.scoped({ token, log: sidecarLog })
   yield* Effect.promise(() => sidecar.close())
   const movedPlan = yield* guest.plan({ agentUrl: moved.url, token })
   yield* say()
   yield* say(`9. The sidecar restarts on another port, ${moved.url}; provisioning with the new plan:`)
-  const replaced = yield* withSmolvm(ProvisionSupervise.provisionSupervise(movedPlan, guest.name))
-  if (replaced._tag !== "Replaced") return yield* expectTag("port change", replaced, "Replaced")
+  const replaced = yield* expectTag(
+    "port change",
+    yield* withSmolvm(ProvisionSupervise.provisionSupervise(movedPlan, guest.name)),
+    "Replaced"
+  )
   yield* say(
     `   → ${replaced._tag} (${replaced.execs} execs; changed: ${replaced.changed.join(", ")}; was ${replaced.previousUrl ?? "?"})`
   )

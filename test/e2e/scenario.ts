@@ -161,4 +161,13 @@ export const scenario = (landing: Landing, title: string): void =>
           expect(outcome._tag).toBe("Unreachable")
           if (outcome._tag === "Unreachable") expect(outcome.reason).toMatch(/ECONNREFUSED/)
         }))
+
+      it.effect("the token never appeared on a smolvm command line (it travels with --secret-env)", () =>
+        Effect.gen(function*() {
+          const { guest, token } = yield* Fixture
+          const lines = yield* guest.commandLines
+          expect(lines.length).toBeGreaterThanOrEqual(10)
+          for (const line of lines) expect(line.join(" ")).not.toContain(token)
+          expect(lines.some((line) => line.includes("--secret-env"))).toBe(true)
+        }))
     }))

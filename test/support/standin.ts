@@ -64,6 +64,8 @@ export interface MachineState {
   readonly execAs: string | null
   readonly notRunningFor?: number | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
+  /** File the stand-in appends each exec's command line to (a JSON array a line). */
+  readonly argvLog?: string | undefined
 }
 
 /**
@@ -93,14 +95,21 @@ export interface StandinGuest {
   /** The per-guest `smolvm` executable to give `Smolvm.layerWith`. */
   readonly binary: string
   readonly machineFile: string
+  /** Every exec's smolvm command line so far, as the host's `ps` would show it. */
+  readonly commandLines: Effect.Effect<ReadonlyArray<ReadonlyArray<string>>>
   /** `Smolvm.layerWith({ binary })`: provide a `CommandExecutor` (e.g. `NodeContext.layer`). */
   readonly layer: Layer.Layer<Smolvm.Smolvm, never, CommandExecutor.CommandExecutor>
   /** Decodes a bottle plan for this guest's agent with the given supervise part. */
   readonly plan: (
     supervise: { readonly agentUrl: string; readonly token?: string | undefined } | undefined
   ) => Effect.Effect<SupervisePlan.SmolmachinesBottlePlan, ParseResult.ParseError>
-  /** Rewrites the machine file. */
+  /** Rewrites the machine file (keep `argvLog` to keep recording command lines). */
   readonly setMachine: (state: MachineState) => Effect.Effect<void>
+}
+
+const parseArgvLine = (line: string): ReadonlyArray<string> => {
+  const parsed: unknown = JSON.parse(line)
+  return Array.isArray(parsed) ? parsed.map(String) : []
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
@@ -137,6 +146,7 @@ export const makeGuest = (
     const home = path.join(root, "home")
     const binary = path.join(root, "smolvm")
     const machineFile = path.join(stateDir, `${name}.json`)
+    const argvLog = path.join(root, "argv.log")
     const writeMachine = (state: MachineState) => {
       const tmp = `${machineFile}.tmp`
       fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`)
@@ -151,7 +161,8 @@ export const makeGuest = (
       writeMachine({
         running: true,
         execAs: options.execLandsAs === "root" ? "root" : options.user.name,
-        notRunningFor: options.notRunningFor
+        notRunningFor: options.notRunningFor,
+        argvLog
       })
       fs.writeFileSync(
         binary,
@@ -173,6 +184,11 @@ export const makeGuest = (
       configFile: path.join(home, ".claude.json"),
       binary,
       machineFile,
+      commandLines: Effect.sync(() =>
+        fs.existsSync(argvLog)
+          ? fs.readFileSync(argvLog, "utf8").split("\n").filter((line) => line !== "").map(parseArgvLine)
+          : []
+      ),
       layer: Smolvm.layerWith({ binary }),
       plan: (supervise) =>
         SupervisePlan.decode({
