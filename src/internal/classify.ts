@@ -54,14 +54,23 @@ const signalName = (n: number): string | undefined => {
 export const isTransientSmolvmError = (line: string): boolean =>
   /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
 
-/** @internal */
+/** smolvm's own words when its `--timeout` fires (it does not always print them). */
+const TIMED_OUT = /^command timed out after /m
+
+/**
+ * Reads a finished exec. Exit 124 is smolvm's `--timeout` only when
+ * `deadlineReached` (the exec ran for its whole timeout) or smolvm said so; a
+ * guest command that exits 124 early is an ordinary non-zero exit.
+ *
+ * @internal
+ */
 export const classify = (
   exitCode: number,
   stderr: string,
-  guestTimeoutRequested: boolean
+  deadlineReached: boolean
 ): Classified => {
   if (exitCode === 0) return { _tag: "Success" }
-  if (exitCode === 124 && guestTimeoutRequested) return { _tag: "Failure", reason: "Timeout" }
+  if (exitCode === 124 && (deadlineReached || TIMED_OUT.test(stderr))) return { _tag: "Failure", reason: "Timeout" }
   const error = smolvmError(stderr)
   if (exitCode === 1 && error !== undefined) {
     if (error.startsWith("Error: vm not found")) return { _tag: "Failure", reason: "MachineNotFound" }

@@ -12,14 +12,16 @@
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
+import { readdirSync, readFileSync } from "node:fs"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import { ExecFailed, SmolvmNotFound } from "../SmolvmError.js"
-import { makeCollector, drainInto } from "./boundedOutput.js"
+import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub, scrubSecrets } from "./redact.js"
@@ -27,9 +29,19 @@ import { prepare, type Prepared } from "./request.js"
 
 /**
  * smolvm kills the guest at `--timeout`; the client then needs a moment to say
- * so. Past this margin the host stops waiting and kills the client itself.
+ * so. Past this margin the host stops waiting and kills the client itself. The
+ * margin scales with the timeout (half of it) between 250 ms and 2 s, so a
+ * short exec is not held for seconds by a client that hangs.
  */
-const CLIENT_MARGIN = Duration.seconds(2)
+const clientMargin = (timeout: Duration.Duration): Duration.Duration =>
+  Duration.clamp(Duration.times(timeout, 0.5), { minimum: Duration.millis(250), maximum: Duration.seconds(2) })
+
+/**
+ * smolvm's exit 124 means its `--timeout` fired, but a guest command may exit
+ * 124 on its own (coreutils `timeout` does). It is read as smolvm's timeout
+ * when smolvm said so or when the deadline had (nearly) passed.
+ */
+const TIMEOUT_SLACK_MS = 100
 
 const toNotFound = (binary: string) => (error: PlatformError): SmolvmNotFound =>
   new SmolvmNotFound({
@@ -40,12 +52,35 @@ const toNotFound = (binary: string) => (error: PlatformError): SmolvmNotFound =>
     detail: error.message
   })
 
+/**
+ * Whether a process of the group `pgid` still runs. `kill(-pgid, 0)` also
+ * answers for zombies, and an orphaned grandchild stays a zombie forever under
+ * an init that does not reap (a container's PID 1 often does not), so on Linux
+ * the group's members are looked up in `/proc` and zombies do not count.
+ */
 const groupAlive = (pgid: number): boolean => {
   try {
     process.kill(-pgid, 0)
-    return true
   } catch {
     return false
+  }
+  if (process.platform !== "linux") return true
+  try {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue
+      let stat: string
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, "latin1")
+      } catch {
+        continue
+      }
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") return true
+    }
+    return false
+  } catch {
+    return true
   }
 }
 
@@ -57,27 +92,37 @@ const signalGroup = (pgid: number, signal: NodeJS.Signals): void => {
   }
 }
 
-const POLL = Duration.millis(10)
+const POLL = Duration.millis(20)
 
-const waitGone = (pgid: number, grace: Duration.Duration) =>
-  Effect.suspend(() => groupAlive(pgid) ? Effect.sleep(POLL) : Effect.void).pipe(
-    Effect.repeat({ until: () => !groupAlive(pgid) }),
-    Effect.timeout(grace),
-    Effect.ignore
-  )
+/** SIGKILL cannot be ignored; this only bounds the wait for the kernel. */
+const KILL_WAIT = Duration.millis(500)
 
-/** Ends the client's whole process group: SIGTERM, grace, SIGKILL. */
-const reap = (pgid: number, grace: Duration.Duration) =>
-  Effect.suspend(() => {
-    if (!groupAlive(pgid)) return Effect.void
+/**
+ * Polls until the group is gone or `grace` has passed. A plain loop against
+ * the clock, not `Effect.timeout`: this runs in a finalizer, where nothing can
+ * be interrupted, so a timeout could never cut the wait short.
+ */
+const waitGone = (pgid: number, grace: Duration.Duration): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    const until = (yield* Clock.currentTimeMillis) + Duration.toMillis(grace)
+    while (groupAlive(pgid)) {
+      if ((yield* Clock.currentTimeMillis) >= until) return false
+      yield* Effect.sleep(POLL)
+    }
+    return true
+  })
+
+/**
+ * Ends the client's whole process group: SIGTERM, grace, SIGKILL, and a last
+ * bounded wait for the kernel to take them down.
+ */
+const reap = (pgid: number, grace: Duration.Duration): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    if (!groupAlive(pgid)) return
     signalGroup(pgid, "SIGTERM")
-    return waitGone(pgid, grace).pipe(
-      Effect.zipRight(Effect.suspend(() => {
-        if (!groupAlive(pgid)) return Effect.void
-        signalGroup(pgid, "SIGKILL")
-        return waitGone(pgid, grace)
-      }))
-    )
+    if (yield* waitGone(pgid, grace)) return
+    signalGroup(pgid, "SIGKILL")
+    yield* waitGone(pgid, Duration.max(grace, KILL_WAIT))
   })
 
 const signalOf = (error: PlatformError): string | undefined => /signal: (SIG[A-Z0-9]+)/.exec(error.message)?.[1]
@@ -92,55 +137,68 @@ export const make = (options: MakeOptions = {}) =>
     const writers = KeyedSemaphore.unsafeMake(1)
 
     const run = (p: Prepared): Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound> =>
-      Effect.scoped(Effect.gen(function*() {
-        const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.feed(""))
-        const proc = yield* executor.start(command).pipe(Effect.mapError(toNotFound(binary)))
-        // Runs before the executor's own release, which would wait forever on a
-        // child that ignores SIGTERM.
-        yield* Effect.addFinalizer(() => reap(proc.pid, grace))
-
+      Effect.suspend(() => {
+        // Outside the scope: a host-side timeout still reports what smolvm said.
         const out = makeCollector(p.maxOutputBytes)
         const err = makeCollector(p.maxOutputBytes)
-        const readers = yield* Effect.all([
-          drainInto(proc.stdout.pipe(Stream.orElse(() => Stream.empty)), out),
-          drainInto(proc.stderr.pipe(Stream.orElse(() => Stream.empty)), err)
-        ], { concurrency: 2, discard: true }).pipe(Effect.fork)
-        const exit = yield* Effect.either(proc.exitCode)
-        // A grandchild may hold the pipes open after the client exits.
-        const drained = yield* Fiber.join(readers).pipe(Effect.timeout(grace), Effect.option)
-        if (drained._tag === "None") {
-          yield* reap(proc.pid, grace)
-          yield* Fiber.interrupt(readers)
-        }
-
-        const stdout = scrubSecrets(out.result().text, p.secrets)
-        const stderr = scrubSecrets(err.result().text, p.secrets)
-        const truncated = out.result().truncated || err.result().truncated
+        const margin = clientMargin(p.timeout)
         // Errors are shown to people: header-shaped values go too.
-        const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal">>) =>
-          new ExecFailed({ target: p.target, argv: [...p.argv], stdout: scrub(stdout), stderr: scrub(stderr), ...fields })
+        const shown = (collector: Collector) => scrub(scrubSecrets(collector.result().text, p.secrets))
+        const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
+          new ExecFailed({ target: p.target, argv: [...p.argv], stdout: shown(out), stderr: shown(err), ...fields })
 
-        if (Either.isLeft(exit)) return yield* failed({ reason: "ClientSignal", signal: signalOf(exit.left) })
-        const exitCode = exit.right
-        const verdict = classify(exitCode, stderr, true)
-        if (verdict._tag === "Failure") {
-          return yield* failed({ reason: verdict.reason, exitCode, signal: verdict.signal })
-        }
-        return { exitCode, stdout, stderr, truncated }
-      })).pipe(
-        Effect.timeoutFail({
-          duration: Duration.sum(p.timeout, CLIENT_MARGIN),
-          onTimeout: () =>
-            new ExecFailed({
-              target: p.target,
-              argv: [...p.argv],
-              reason: "Timeout",
-              stdout: "",
-              stderr: "",
-              detail: `smolvm did not answer within ${Duration.format(Duration.sum(p.timeout, CLIENT_MARGIN))}; its client was killed`
+        return Effect.scoped(Effect.gen(function*() {
+          const started = yield* Clock.currentTimeMillis
+          const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.feed(""))
+          const proc = yield* executor.start(command).pipe(Effect.mapError(toNotFound(binary)))
+          // Runs before the executor's own release, which would wait forever on a
+          // child that ignores SIGTERM.
+          yield* Effect.addFinalizer(() => reap(proc.pid, grace))
+
+          const readers = yield* Effect.all([
+            drainInto(proc.stdout.pipe(Stream.orElse(() => Stream.empty)), out),
+            drainInto(proc.stderr.pipe(Stream.orElse(() => Stream.empty)), err)
+          ], { concurrency: 2, discard: true }).pipe(Effect.fork)
+          const exit = yield* Effect.either(proc.exitCode)
+          const elapsed = (yield* Clock.currentTimeMillis) - started
+          // A grandchild may hold the pipes open after the client exits.
+          const drained = yield* Fiber.join(readers).pipe(Effect.timeout(grace), Effect.option)
+          if (drained._tag === "None") {
+            yield* reap(proc.pid, grace)
+            yield* Fiber.interrupt(readers)
+          }
+
+          if (Either.isLeft(exit)) return yield* failed({ reason: "ClientSignal", signal: signalOf(exit.left) })
+          const exitCode = exit.right
+          const stderr = scrubSecrets(err.result().text, p.secrets)
+          const deadlineReached = elapsed >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
+          const verdict = classify(exitCode, stderr, deadlineReached)
+          if (verdict._tag === "Failure") {
+            return yield* failed({
+              reason: verdict.reason,
+              exitCode,
+              signal: verdict.signal,
+              detail: verdict.reason === "Timeout" ? `smolvm's --timeout of ${Duration.format(p.timeout)} fired` : undefined
             })
-        })
-      )
+          }
+          return {
+            exitCode,
+            stdout: scrubSecrets(out.result().text, p.secrets),
+            stderr,
+            truncated: out.result().truncated || err.result().truncated
+          }
+        })).pipe(
+          Effect.timeoutFail({
+            duration: Duration.sum(p.timeout, margin),
+            onTimeout: () =>
+              failed({
+                reason: "Timeout",
+                detail: `smolvm did not answer within ${Duration.format(Duration.sum(p.timeout, margin))}; ` +
+                  `its client was killed`
+              })
+          })
+        )
+      })
 
     const machineExec = Effect.fn("Smolvm.machineExec")(
       function*(target: string, argv: ReadonlyArray<string>, execOptions?: ExecOptions) {

@@ -1,0 +1,333 @@
+/**
+ * The fault matrix: the live `Smolvm` service and `provisionSupervise` against
+ * `test/fixtures/fault-smolvm`, one row per way smolvm or the guest can
+ * misbehave. Every row asserts the outcome, a wall-clock bound and that no
+ * process of the exec survived.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type ProvisionOutcome, provisionSupervise } from "../../src/ProvisionSupervise.js"
+import * as Smolvm from "../../src/Smolvm.js"
+import { ExecFailed } from "../../src/SmolvmError.js"
+import { planOf } from "../support/plans.js"
+import { makeRig, survivors, timed, waitFor } from "./rig.js"
+
+const plan = planOf({ url: "http://127.0.0.1:4318/" })
+const notRunning = (name: string) =>
+  `Error: agent operation failed: connect: machine '${name}' is not running. Use 'smolvm machine start --name ${name}' first.`
+
+const exec = (target: string, argv: ReadonlyArray<string>, options?: Smolvm.ExecOptions) =>
+  Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, argv, options))
+
+const expectFailed = (outcome: ProvisionOutcome): ExecFailed => {
+  if (outcome._tag !== "Failed") throw new Error(`expected a Failed outcome, got ${outcome._tag}`)
+  return outcome.error
+}
+
+const execsOf = (outcome: ProvisionOutcome): number => outcome._tag === "Skipped" ? 0 : outcome.execs
+
+describe("fault matrix: timeouts that really kill", () => {
+  it.live("hang ignoring SIGTERM (client and grandchild), provisionSupervise timeout 1 s → Failed Timeout in < 3 s, nothing left", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-1", { mode: "hang", stdout: "starting\n" })
+      const [outcome, ms] = yield* timed(provisionSupervise(plan, m.name, { timeout: "1 second" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      const error = expectFailed(outcome)
+      expect(error.reason).toBe("Timeout")
+      expect(error.message).toContain("timed out")
+      expect(execsOf(outcome)).toBe(1)
+      expect(ms).toBeGreaterThanOrEqual(950)
+      expect(ms).toBeLessThan(3_000)
+      // The client and the TERM-ignoring grandchild were both reported, and both are gone.
+      expect(m.pids()).toHaveLength(2)
+      expect(survivors(m.pids())).toEqual([])
+      // smolvm's own --timeout was passed too.
+      expect(m.calls()[0]?.timeout).toMatch(/^\d+$/)
+      expect(Number(m.calls()[0]?.timeout)).toBeLessThanOrEqual(1_000)
+    })))
+
+  it.live("hang ignoring SIGTERM and --timeout, machineExec timeout 1 s → ExecFailed Timeout in < 3.5 s with what it printed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-2", { mode: "hang", stdout: "half a line", stderr: "smolvm: still trying\n" })
+      const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["sleep", "1000"], { timeout: "1 second" }))).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(error).toBeInstanceOf(ExecFailed)
+      expect(error).toMatchObject({ reason: "Timeout", stdout: "half a line", stderr: "smolvm: still trying\n" })
+      expect(error.message).toContain("still trying")
+      expect(ms).toBeGreaterThanOrEqual(1_000)
+      // 1 s timeout + 0.5 s client margin + 0.5 s SIGTERM grace + SIGKILL.
+      expect(ms).toBeLessThan(3_500)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("guest outlives --timeout: smolvm kills it and exits 124 → Timeout, the guest's child is gone", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("sleepy", { mode: "sleep", seconds: 30 })
+      const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["sleep", "30"], { timeout: "500 millis" }))).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "Timeout", exitCode: 124 })
+      expect(error.message).toContain("command timed out after 500ms")
+      expect(m.calls()[0]?.timeout).toBe("500")
+      expect(ms).toBeLessThan(2_500)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("interrupting the calling fiber reaps the client and its grandchild within the kill grace", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-3", { mode: "hang" })
+      const fiber = yield* Effect.fork(
+        provisionSupervise(plan, m.name, { timeout: "60 seconds" }).pipe(Effect.provide(rig.layer()))
+      )
+      expect(yield* waitFor(() => m.pids().length === 2)).toBe(true)
+      expect(survivors(m.pids())).toHaveLength(2)
+      const [, ms] = yield* timed(Fiber.interrupt(fiber))
+      // SIGTERM is ignored: 0.5 s grace, then SIGKILL.
+      expect(ms).toBeLessThan(2_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("interruption also reaps with a custom kill grace", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-4", { mode: "hang" })
+      const fiber = yield* Effect.fork(exec(m.name, ["x"]).pipe(Effect.provide(rig.layer({ killGrace: "100 millis" }))))
+      expect(yield* waitFor(() => m.pids().length === 2)).toBe(true)
+      const [, ms] = yield* timed(Fiber.interrupt(fiber))
+      expect(ms).toBeLessThan(1_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+})
+
+describe("fault matrix: the client dies", () => {
+  it.live("client vanishes mid-run (SIGKILL) leaving a grandchild on its pipes → ClientSignal SIGKILL in < 3 s, nothing left", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("vanish", { mode: "signal", signal: "KILL", stdout: "partial out" })
+      const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["true"], { timeout: "30 seconds" }))).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "ClientSignal", signal: "SIGKILL", stdout: "partial out" })
+      expect(error.message).toContain("killed by SIGKILL")
+      expect(ms).toBeLessThan(3_000)
+      expect(m.pids()).toHaveLength(2)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("client dies by SIGTERM → ClientSignal SIGTERM, not retried by provisionSupervise", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("termed", { mode: "signal", signal: "TERM", seconds: 0 })
+      const [outcome, ms] = yield* timed(provisionSupervise(plan, m.name, { timeout: "10 seconds" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(expectFailed(outcome)).toMatchObject({ reason: "ClientSignal", signal: "SIGTERM" })
+      expect(execsOf(outcome)).toBe(1)
+      expect(m.calls()).toHaveLength(1)
+      expect(ms).toBeLessThan(3_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+})
+
+describe("fault matrix: retries on boot races", () => {
+  it.live("'is not running' 3 times then success → Registered with execs = 4 (default schedule)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("booting", { mode: "notrunning", times: 3 })
+      const [outcome, ms] = yield* timed(provisionSupervise(plan, m.name, { timeout: "20 seconds" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(outcome).toMatchObject({ _tag: "Registered", execs: 4 })
+      expect(m.calls()).toHaveLength(4)
+      // 100 + 200 + 400 ms of backoff.
+      expect(ms).toBeGreaterThanOrEqual(650)
+      expect(ms).toBeLessThan(5_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("'is not running' forever, timeout 1.5 s → Failed Timeout that still says 'is not running', in < 3 s", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("stopped", { mode: "notrunning", times: -1 })
+      const [outcome, ms] = yield* timed(provisionSupervise(plan, m.name, { timeout: "1500 millis" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      const error = expectFailed(outcome)
+      expect(error.reason).toBe("Timeout")
+      expect(error.message).toContain("is not running")
+      expect(error.message).toContain("gave up after")
+      expect(error.stderr).toContain(notRunning(m.name))
+      // 0, 0.1, 0.3, 0.7 s (then 1.5 s is the deadline): 4 or 5 tries depending on load.
+      expect(execsOf(outcome)).toBeGreaterThanOrEqual(3)
+      expect(execsOf(outcome)).toBeLessThanOrEqual(5)
+      expect(m.calls()).toHaveLength(execsOf(outcome))
+      expect(ms).toBeGreaterThanOrEqual(1_450)
+      expect(ms).toBeLessThan(3_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("unknown machine is not retried → Failed MachineNotFound, 1 exec", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("ghost", { code: 1, stderr: "Error: vm not found: ghost\n" })
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const error = expectFailed(outcome)
+      expect(error.reason).toBe("MachineNotFound")
+      expect(error.message).toBe(`smolvm has no machine named "ghost": Error: vm not found: ghost`)
+      expect(execsOf(outcome)).toBe(1)
+      expect(m.calls()).toHaveLength(1)
+      // With no scenario at all the fixture answers like smolvm for a machine it does not know.
+      const none = yield* provisionSupervise(plan, "nobody", { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      expect(expectFailed(none).reason).toBe("MachineNotFound")
+      expect(execsOf(none)).toBe(1)
+    })))
+
+  it.live("guest exit code is not retried → Failed NonZeroExit, 1 exec", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("exit3", { code: 3, stderr: "boom\n" })
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      expect(expectFailed(outcome)).toMatchObject({ reason: "NonZeroExit", exitCode: 3 })
+      expect(execsOf(outcome)).toBe(1)
+      expect(m.calls()).toHaveLength(1)
+    })))
+
+  it.live("runuser refused, command missing in the guest, bad smolvm flags: each classified, none retried", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const cases = [
+        { name: "runuser", code: 1, stderr: "runuser: may not be used by non-root users\n", reason: "RunuserRefused", words: "runuser was refused" },
+        {
+          name: "nocmd",
+          code: 1,
+          stderr: "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n",
+          reason: "GuestCommandNotFound",
+          words: "does not exist"
+        },
+        { name: "usage", code: 2, stderr: "error: unexpected argument '--secret-env' found\n\nUsage: smolvm machine exec [OPTIONS]\n", reason: "SmolvmUsage", words: "is this smolvm too old?" },
+        { name: "other", code: 1, stderr: "Error: agent operation failed: disk full\n", reason: "SmolvmError", words: "smolvm could not run the command" }
+      ] as const
+      for (const c of cases) {
+        const m = rig.machine(c.name, { code: c.code, stderr: c.stderr })
+        const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+        const error = expectFailed(outcome)
+        expect(error.reason).toBe(c.reason)
+        expect(error.message).toContain(c.words)
+        expect(error.transient).toBe(false)
+        expect(execsOf(outcome)).toBe(1)
+        expect(m.calls()).toHaveLength(1)
+      }
+    })))
+
+  it.live("invalid target → Failed InvalidTarget with zero execs", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      for (const bad of ["", "-x", "a--b", "bad name", "x".repeat(129), "trailing-", "../etc"]) {
+        const outcome = yield* provisionSupervise(plan, bad, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+        const error = expectFailed(outcome)
+        expect(error.reason).toBe("InvalidTarget")
+        expect(error.message).toContain("invalid machine name")
+        expect(execsOf(outcome)).toBe(0)
+      }
+      expect(fs.readdirSync(rig.faultDir)).toEqual([])
+    })))
+})
+
+describe("fault matrix: the binary", () => {
+  it.live("binary missing → SmolvmNotFound NotFound (machineExec and provisionSupervise)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const missing = path.join(rig.root, "no-such-smolvm")
+      const fromExec = yield* Effect.flip(exec("bottle-1", ["true"])).pipe(
+        Effect.provide(Smolvm.layerWith({ binary: missing }).pipe(Layer.provide(NodeContext.layer)))
+      )
+      expect(fromExec).toMatchObject({ _tag: "SmolvmNotFound", reason: "NotFound", binary: missing })
+      expect(fromExec.message).toContain("was not found")
+      const fromProvision = yield* Effect.flip(provisionSupervise(plan, "bottle-1", { timeout: "5 seconds" })).pipe(
+        Effect.provide(Smolvm.layerWith({ binary: missing }).pipe(Layer.provide(NodeContext.layer)))
+      )
+      expect(fromProvision).toMatchObject({ _tag: "SmolvmNotFound", reason: "NotFound" })
+    })))
+
+  it.live("binary not executable → SmolvmNotFound PermissionDenied", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const file = path.join(rig.root, "smolvm-noexec")
+      fs.writeFileSync(file, "#!/bin/sh\nexit 0\n", { mode: 0o644 })
+      const error = yield* Effect.flip(exec("bottle-1", ["true"])).pipe(
+        Effect.provide(Smolvm.layerWith({ binary: file }).pipe(Layer.provide(NodeContext.layer)))
+      )
+      expect(error).toMatchObject({ _tag: "SmolvmNotFound", reason: "PermissionDenied" })
+      expect(error.message).toContain("is not executable")
+    })))
+})
+
+describe("fault matrix: output", () => {
+  it.live("100 MB on stdout → success with head + marker + tail within the bound; RSS grows far less than 100 MB", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("flood", { mode: "flood", bytes: 100_000_000 })
+      const bound = 1024 * 1024
+      global.gc?.()
+      const before = process.memoryUsage().rss
+      let peak = before
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss)
+      }, 5)
+      const [result, ms] = yield* timed(exec(m.name, ["yes"], { maxOutputBytes: bound, timeout: "60 seconds" })).pipe(
+        Effect.provide(rig.layer()),
+        Effect.ensuring(Effect.sync(() => clearInterval(sampler)))
+      )
+      peak = Math.max(peak, process.memoryUsage().rss)
+      expect(result.truncated).toBe(true)
+      expect(result.stdout.startsWith("xxxx")).toBe(true)
+      expect(result.stdout.endsWith("xxxx\nEND\n")).toBe(true)
+      expect(result.stdout).toMatch(/…\[\d+ bytes cut by bottle-supervise\]…/)
+      const marker = /\n…\[\d+ bytes cut by bottle-supervise\]…\n/.exec(result.stdout)?.[0] ?? ""
+      expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(bound + Buffer.byteLength(marker))
+      expect(result.stdout).toContain(`[${100_000_005 - bound} bytes cut`)
+      expect(peak - before).toBeLessThan(50 * 1024 * 1024)
+      expect(ms).toBeLessThan(30_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+
+  it.live("100 MB with a non-zero exit → the error's output is bounded too", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("flood-fail", { mode: "flood", bytes: 100_000_000, code: 3 })
+      const error = yield* Effect.flip(exec(m.name, ["yes"], { maxOutputBytes: 4096 })).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "NonZeroExit", exitCode: 3 })
+      if (error._tag !== "ExecFailed") return
+      expect(error.stdout.length).toBeLessThan(4096 + 100)
+      expect(error.stdout).toContain("bytes cut by bottle-supervise")
+    })))
+})
+
+describe("fault matrix: environment", () => {
+  it.live("the client's environment pins RUST_LOG and SMOLVM_LOG_FORMAT; secrets travel by --secret-env only", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("envcheck", { mode: "run" })
+      const result = yield* exec(m.name, ["sh", "-c", "echo \"$RUST_LOG/$SMOLVM_LOG_FORMAT/$TOK\""], {
+        secretEnv: { TOK: Redacted.make("s3cr3t-value") },
+        timeout: "10 seconds"
+      }).pipe(Effect.provide(rig.layer()))
+      // The guest got the value; the output the caller sees has it scrubbed.
+      expect(result.stdout).toBe("off/text/[REDACTED]\n")
+      expect(JSON.stringify(m.calls())).not.toContain("s3cr3t-value")
+    })))
+})
