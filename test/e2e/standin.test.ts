@@ -18,6 +18,7 @@ import * as path from "node:path"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
+import * as AgentView from "../support/agentView.js"
 import { currentUser, isRoot, lookupUser, makeGuest, STANDIN, type StandinGuest } from "../support/standin.js"
 import { claudeProblem, gatedOn } from "./prerequisites.js"
 
@@ -203,6 +204,26 @@ gatedOn("smolvm stand-in with the real claude CLI", claudeProblem(), (title) =>
           }),
         { notRunningFor: 2 }
       ))
+
+    it.live("with CLAUDE_CONFIG_DIR, the entry lands in <configDir>/.claude.json and verify reads it from there", () =>
+      withGuest((guest) =>
+        Effect.gen(function*() {
+          const configDir = path.join(guest.home, "claude-config")
+          const plan = yield* SupervisePlan.decode({
+            supervisePlan: { agentUrl: "http://127.0.0.1:9/" },
+            agent: { user: guest.user.name, home: guest.home, configDir }
+          })
+          expect(plan.agent.configFile).toBe(path.join(configDir, ".claude.json"))
+          const outcome = yield* ProvisionSupervise.provisionSupervise(plan, guest.name)
+          expect(outcome._tag).toBe("Registered")
+          const again = yield* ProvisionSupervise.provisionSupervise(plan, guest.name)
+          expect(again._tag).toBe("Unchanged")
+          const entry = yield* AgentView.readEntry(plan.agent.configFile, "supervise")
+          expect(entry).toEqual({ type: "http", url: "http://127.0.0.1:9/" })
+          expect(fs.existsSync(guest.configFile)).toBe(false)
+          const health = yield* ProvisionSupervise.verifySupervise(plan, guest.name)
+          expect(health._tag).toBe("Unreachable")
+        })))
 
     it.live("exec lands as a user that is neither root nor the agent: Failed (UserMismatch) with a manual hint", () =>
       Effect.scoped(Effect.gen(function*() {
