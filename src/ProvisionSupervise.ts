@@ -223,7 +223,9 @@ const makeRunner = (
           exitCode: Option.getOrUndefined(Option.flatMap(previous, (e) => Option.fromNullable(e.exitCode))),
           stdout: Option.match(previous, { onNone: () => "", onSome: (e) => e.stdout }),
           stderr: Option.match(previous, { onNone: () => "", onSome: (e) => e.stderr }),
-          detail: `gave up after ${Duration.format(timeout)}`
+          detail: Option.isSome(previous)
+            ? `gave up after ${Duration.format(timeout)}`
+            : `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
         }))
     return { exec, execs: Ref.get(execs), timedOut }
   })
@@ -337,8 +339,12 @@ export const provisionSupervise: (
       })
     })
 
-    const settled: Effect.Effect<ProvisionOutcome, SmolvmNotFound> = reconcile.pipe(
+    // The deadline covers the wait for the writer lock too: a launcher gets an
+    // outcome in bounded time even behind a stuck provisioning of the same bottle.
+    const smolvm = yield* Smolvm
+    return yield* reconcile.pipe(
       Effect.flatMap(logOutcome),
+      smolvm.withMachineLock(target),
       Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut() }),
       Effect.catchTags({
         TimedOut: () =>
@@ -346,8 +352,6 @@ export const provisionSupervise: (
         ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
       })
     )
-    const smolvm = yield* Smolvm
-    return yield* smolvm.withMachineLock(target)(settled)
   },
   (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )

@@ -1,0 +1,212 @@
+/**
+ * Concurrency: at most 7 execs at once per machine, machines in parallel,
+ * writers to one bottle serialised (and the wait for them bounded by the
+ * deadline), and the real `claude` CLI registering into 16 bottles plus 4
+ * racers on one bottle through the live service, every config valid after.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Ref from "effect/Ref"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Guest from "../../src/internal/guest.js"
+import { type ProvisionOutcome, provisionSupervise } from "../../src/ProvisionSupervise.js"
+import * as Smolvm from "../../src/Smolvm.js"
+import * as SupervisePlan from "../../src/SupervisePlan.js"
+import { planOf } from "../support/plans.js"
+import { makeRig, survivors, timed } from "./rig.js"
+
+const exec = (target: string, argv: ReadonlyArray<string>, options?: Smolvm.ExecOptions) =>
+  Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, argv, options))
+
+/** A fake whose handler takes `ms` and records the most execs it saw at once, per target and overall. */
+const counting = (ms: number) =>
+  Effect.gen(function*() {
+    const inFlight = new Map<string, number>()
+    const maxPerTarget = new Map<string, number>()
+    let total = 0
+    let maxTotal = 0
+    const fake = yield* Smolvm.makeTest((call) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          const n = (inFlight.get(call.target) ?? 0) + 1
+          inFlight.set(call.target, n)
+          maxPerTarget.set(call.target, Math.max(maxPerTarget.get(call.target) ?? 0, n))
+          total++
+          maxTotal = Math.max(maxTotal, total)
+        }),
+        () => Effect.as(Effect.sleep(Duration.millis(ms)), { exitCode: 0 }),
+        () =>
+          Effect.sync(() => {
+            inFlight.set(call.target, (inFlight.get(call.target) ?? 1) - 1)
+            total--
+          })
+      )
+    )
+    return { fake, maxPerTarget, maxTotal: () => maxTotal }
+  })
+
+describe("exec slots and writer locks (test layer)", () => {
+  it.live("a handler never sees more than 7 execs at once on one target, while targets run in parallel", () =>
+    Effect.gen(function*() {
+      const { fake, maxPerTarget, maxTotal } = yield* counting(30)
+      const targets = ["bottle-a", "bottle-b", "bottle-c"]
+      yield* Effect.all(
+        targets.flatMap((target) => Array.from({ length: 20 }, () => fake.service.machineExec(target, ["true"]))),
+        { concurrency: "unbounded", discard: true }
+      )
+      for (const target of targets) expect(maxPerTarget.get(target)).toBe(7)
+      expect(maxTotal()).toBe(21)
+      expect(yield* fake.calls).toHaveLength(60)
+    }))
+
+  it.live("concurrent provisionSupervise calls on one target never overlap; on different targets they do", () =>
+    Effect.gen(function*() {
+      const { fake, maxPerTarget, maxTotal } = yield* counting(40)
+      const plan = planOf({ url: "http://127.0.0.1:4318/" })
+      const outcomes = yield* Effect.all(
+        [
+          ...Array.from({ length: 4 }, () => provisionSupervise(plan, "racer", { timeout: "10 seconds" })),
+          ...Array.from({ length: 4 }, (_, i) => provisionSupervise(plan, `other-${i}`, { timeout: "10 seconds" }))
+        ],
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+      expect(outcomes.map((o) => o._tag)).toEqual(Array.from({ length: 8 }, () => "Registered"))
+      expect(maxPerTarget.get("racer")).toBe(1)
+      expect(maxTotal()).toBeGreaterThanOrEqual(4)
+    }))
+
+  it.live("waiting for another writer of the same bottle counts against the deadline", () =>
+    Effect.gen(function*() {
+      const started = yield* Ref.make(0)
+      const fake = yield* Smolvm.makeTest(() => Effect.zipRight(Ref.update(started, (n) => n + 1), Effect.never))
+      const plan = planOf({ url: "http://127.0.0.1:4318/" })
+      const stuck = yield* Effect.fork(
+        provisionSupervise(plan, "bottle-1", { timeout: "5 seconds" }).pipe(
+          Effect.provideService(Smolvm.Smolvm, fake.service)
+        )
+      )
+      while ((yield* Ref.get(started)) === 0) yield* Effect.sleep("5 millis")
+      const [outcome, ms] = yield* timed(
+        provisionSupervise(plan, "bottle-1", { timeout: "300 millis" }).pipe(
+          Effect.provideService(Smolvm.Smolvm, fake.service)
+        )
+      )
+      expect(ms).toBeLessThan(1_500)
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 0, error: { reason: "Timeout" } })
+      if (outcome._tag === "Failed") expect(outcome.error.message).toContain("before any answer from smolvm")
+      yield* Fiber.interrupt(stuck)
+    }))
+})
+
+describe("exec slots (live)", () => {
+  it.live("live: 14 execs of 0.4 s on one machine run in two waves of 7; 7 + 7 on two machines in one", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const a = rig.machine("slot-a", { mode: "sleep", seconds: 0.4 })
+      const b = rig.machine("slot-b", { mode: "sleep", seconds: 0.4 })
+      const layer = rig.layer()
+      const [, oneMachine] = yield* timed(
+        Effect.all(Array.from({ length: 14 }, () => exec(a.name, ["sleep"], { timeout: "30 seconds" })), {
+          concurrency: "unbounded",
+          discard: true
+        })
+      ).pipe(Effect.provide(layer))
+      expect(oneMachine).toBeGreaterThanOrEqual(800)
+      const [, twoMachines] = yield* timed(
+        Effect.all(
+          [a, b].flatMap((m) => Array.from({ length: 7 }, () => exec(m.name, ["sleep"], { timeout: "30 seconds" }))),
+          { concurrency: "unbounded", discard: true }
+        )
+      ).pipe(Effect.provide(layer))
+      expect(twoMachines).toBeLessThan(oneMachine)
+      expect(survivors([...a.pids(), ...b.pids()])).toEqual([])
+    })))
+})
+
+// --- the real claude CLI through a tiny guest stand-in --------------------------------------
+
+const CLAUDE_DIR = fileURLToPath(new URL("../../node_modules/@anthropic-ai/claude-code/bin/", import.meta.url))
+
+/** The agent user: `node` when this runs as root and it exists (exec lands as root, the library switches), else me. */
+const agentUser = (): { name: string; uid: number; gid: number } => {
+  const me = os.userInfo()
+  if (me.uid === 0) {
+    try {
+      const uid = Number(execFileSync("id", ["-u", "node"], { encoding: "utf8" }).trim())
+      const gid = Number(execFileSync("id", ["-g", "node"], { encoding: "utf8" }).trim())
+      if (Number.isInteger(uid) && Number.isInteger(gid)) return { name: "node", uid, gid }
+    } catch {
+      // No node user: run as root.
+    }
+  }
+  return { name: me.username, uid: me.uid, gid: me.gid }
+}
+
+describe("the real claude CLI, 16 bottles + 4 racers on one", () => {
+  it.live(
+    "every config is valid JSON afterwards, 16 Registered, exactly one racer Registered and three Unchanged, nothing left",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const rig = yield* makeRig
+        const user = agentUser()
+        const token = "tok_concurrency_0123456789abcdef"
+        const url = "http://127.0.0.1:4318/"
+        const bottle = (name: string) => {
+          const home = path.join(rig.root, "homes", name)
+          fs.mkdirSync(home, { recursive: true, mode: 0o700 })
+          fs.chmodSync(path.dirname(home), 0o755)
+          fs.chownSync(home, user.uid, user.gid)
+          const machine = rig.machine(name, { mode: "run", path: CLAUDE_DIR })
+          const plan = Effect.runSync(SupervisePlan.decode({
+            supervisePlan: { agentUrl: url, token },
+            agent: { user: user.name, home }
+          }))
+          return { name, home, machine, plan }
+        }
+        const bottles = Array.from({ length: 16 }, (_, i) => bottle(`bottle-${i}`))
+        const racer = bottle("racer")
+
+        const [outcomes, ms] = yield* timed(
+          Effect.all(
+            [
+              ...bottles.map((b) => provisionSupervise(b.plan, b.name, { timeout: "90 seconds" })),
+              ...Array.from({ length: 4 }, () => provisionSupervise(racer.plan, racer.name, { timeout: "90 seconds" }))
+            ],
+            { concurrency: "unbounded" }
+          )
+        ).pipe(Effect.provide(rig.layer()))
+
+        const tags = (list: ReadonlyArray<ProvisionOutcome>) => list.map((o) => o._tag)
+        const failures = outcomes.flatMap((o) => o._tag === "Failed" ? [o.error.message] : [])
+        expect(failures).toEqual([])
+        expect(tags(outcomes.slice(0, 16))).toEqual(Array.from({ length: 16 }, () => "Registered"))
+        const racers = tags(outcomes.slice(16)).sort()
+        expect(racers).toEqual(["Registered", "Unchanged", "Unchanged", "Unchanged"])
+
+        for (const b of [...bottles, racer]) {
+          const file = path.join(b.home, ".claude.json")
+          const config: unknown = JSON.parse(fs.readFileSync(file, "utf8"))
+          expect(config).toMatchObject({
+            mcpServers: { supervise: { type: "http", url, headers: { Authorization: `Bearer ${token}` } } }
+          })
+          // Written by the agent, readable by the agent only.
+          const stat = fs.statSync(file)
+          expect(stat.uid).toBe(user.uid)
+          expect(stat.mode & 0o077).toBe(0)
+          // The token never reached a command line the fixture saw.
+          expect(JSON.stringify(b.machine.calls())).not.toContain(token)
+          expect(survivors(b.machine.pids())).toEqual([])
+        }
+        // Racers: one add, then three "already exists" + read.
+        expect(racer.machine.calls().filter((c) => c.argv.includes(Guest.ADD.replace(/\n/g, "\\n")))).toHaveLength(4)
+        expect(ms).toBeLessThan(90_000)
+      })),
+    120_000
+  )
+})
