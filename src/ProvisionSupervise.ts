@@ -382,8 +382,9 @@ export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
 }) {}
 
 /**
- * The server is registered but the agent could not connect; `reason` is the
- * CLI's own words, scrubbed of credentials.
+ * The agent cannot reach the planned sidecar: the server is registered but the
+ * agent could not connect (`reason` is the CLI's own words, scrubbed of
+ * credentials), or it is registered under another URL.
  *
  * @since 0.1.0
  * @category verification
@@ -482,7 +483,15 @@ export const verifySupervise: (
       const health = McpGet.parse(exitCode ?? 1, scrub(stdout, secrets), scrub(stderr, secrets))
       switch (health._tag) {
         case "Connected":
-          return new Connected({ ...base, execs, registeredUrl: health.url })
+          // A stale entry whose old URL happens to answer is not the planned sidecar.
+          return health.url === undefined || health.url === supervise.agentUrl
+            ? new Connected({ ...base, execs, registeredUrl: health.url })
+            : new Unreachable({
+              ...base,
+              execs,
+              registeredUrl: health.url,
+              reason: `the agent's config points at ${health.url}, not ${supervise.agentUrl}: provision again`
+            })
         case "Unreachable":
           return new Unreachable({ ...base, execs, registeredUrl: health.url, reason: health.reason })
         case "NotRegistered":

@@ -63,6 +63,15 @@ describe("verifySupervise", () => {
       expect(shown).not.toContain(TOKEN)
     }))
 
+  it.effect("a stale entry whose old URL still answers is Unreachable, not Connected", () =>
+    Effect.gen(function*() {
+      const { state } = yield* registered(true)
+      const moved = Plans.planOf({ url: "http://127.0.0.1:5000/", token: TOKEN })
+      const { outcome } = yield* verify(moved, Model.handler(state))
+      expect(outcome).toMatchObject({ _tag: "Unreachable", registeredUrl: "http://127.0.0.1:4318/" })
+      if (outcome._tag === "Unreachable") expect(outcome.reason).toContain("provision again")
+    }))
+
   it.effect("NotRegistered on a fresh guest", () =>
     Effect.gen(function*() {
       const { outcome } = yield* verify(Plans.planOf({ url: "http://127.0.0.1:4318/" }), Model.handler(Model.makeState()))

@@ -29,7 +29,7 @@ export const SWITCH_USER = [
   // "--" before the user: su permutes its arguments and would read a later -c as its own.
   `  exec su -s /bin/sh -c 'exec "$0" "$@"' -- "$u" "$@"`,
   `fi`,
-  `echo "${USER_MISMATCH_MARK} $u: exec runs as $me, which is neither root nor $u" >&2`,
+  `echo "${USER_MISMATCH_MARK} $u: exec runs as $me, and only root can switch users" >&2`,
   `exit ${USER_MISMATCH_EXIT}`
 ].join("\n")
 

@@ -53,6 +53,6 @@ describe("the guest's user switch", () => {
   it.runIf(canSwitch)("refuses clearly when exec lands as neither root nor the agent [needs root + node user]", () => {
     const run = runSwitch("someone-else", ["true"], { asUser: "node" })
     expect(run.status).toBe(USER_MISMATCH_EXIT)
-    expect(run.stderr).toContain("cannot run as someone-else: exec runs as node")
+    expect(run.stderr).toContain("cannot run as someone-else: exec runs as node, and only root can switch users")
   })
 })
