@@ -80,8 +80,14 @@ export const ExitCode = {
 } as const
 
 /**
+ * One of the values of `ExitCode`.
+ *
  * @since 0.1.0
  * @category exit codes
+ * @example
+ * import * as Cli from "bottle-supervise/Cli"
+ *
+ * const succeeded = (code: Cli.ExitCode) => code === Cli.ExitCode.Ok
  */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -205,6 +211,22 @@ const planFlags = {
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import * as Cli from "bottle-supervise/Cli"
+ * import { Option } from "effect"
+ *
+ * const flags: Cli.PlanFlags = {
+ *   machine: "bottle-1",
+ *   url: "http://127.0.0.1:4318/",
+ *   serverName: Option.none(),
+ *   tokenEnv: Option.some("SUPERVISE_TOKEN"),
+ *   user: Option.none(),
+ *   home: Option.none(),
+ *   configDir: Option.none(),
+ *   timeout: Option.some("30s"),
+ *   dryRun: true,
+ *   json: false
+ * }
  */
 export interface PlanFlags {
   readonly machine: string
@@ -626,6 +648,13 @@ export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import * as Cli from "bottle-supervise/Cli"
+ * import { Smolvm } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const CliLive: Layer.Layer<Cli.Environment> = Smolvm.layer.pipe(Layer.provideMerge(NodeContext.layer))
  */
 export type Environment = Smolvm | CliApp.CliApp.Environment
 
