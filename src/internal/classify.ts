@@ -36,10 +36,20 @@ export const USER_MISMATCH_EXIT = 125
 /** @internal */
 export const USER_MISMATCH_MARK = "bottle-supervise: cannot run as"
 
-const smolvmError = (stderr: string): string | undefined => {
-  for (const line of stderr.split("\n")) {
-    if (line.startsWith("Error: ")) return line
-  }
+/**
+ * smolvm's own error line: `Error: ...` as the first or the last line of
+ * stderr (smolvm prints nothing else when it could not run the command, and its
+ * logging is pinned off). A guest that exits 1 with `Error: ` somewhere in the
+ * middle of its output (a stack trace, a log) stays the guest's failure.
+ *
+ * @internal
+ */
+export const smolvmErrorLine = (stderr: string): string | undefined => {
+  const lines = stderr.split("\n").map((line) => line.trimEnd()).filter((line) => line.length > 0)
+  const first = lines[0]
+  const last = lines[lines.length - 1]
+  if (first !== undefined && first.startsWith("Error: ")) return first
+  if (last !== undefined && last.startsWith("Error: ")) return last
   return undefined
 }
 
@@ -50,9 +60,19 @@ const signalName = (n: number): string | undefined => {
   return undefined
 }
 
-/** @internal */
-export const isTransientSmolvmError = (line: string): boolean =>
-  /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
+/**
+ * Whether smolvm's error (see `smolvmErrorLine`) is worth a short retry: the
+ * agent answers "is not running" for a moment after boot, and a connection to
+ * it can be refused or reset. Only smolvm's own line is read, never the guest's
+ * output.
+ *
+ * @internal
+ */
+export const isTransientSmolvmError = (stderr: string): boolean => {
+  const line = smolvmErrorLine(stderr)
+  return line !== undefined &&
+    /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
+}
 
 /** smolvm's own words when its `--timeout` fires (it does not always print them). */
 const TIMED_OUT = /^command timed out after /m
@@ -71,7 +91,7 @@ export const classify = (
 ): Classified => {
   if (exitCode === 0) return { _tag: "Success" }
   if (exitCode === 124 && (deadlineReached || TIMED_OUT.test(stderr))) return { _tag: "Failure", reason: "Timeout" }
-  const error = smolvmError(stderr)
+  const error = smolvmErrorLine(stderr)
   if (exitCode === 1 && error !== undefined) {
     if (error.startsWith("Error: vm not found")) return { _tag: "Failure", reason: "MachineNotFound" }
     if (/is not running/.test(error)) return { _tag: "Failure", reason: "MachineNotRunning" }
