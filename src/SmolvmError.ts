@@ -71,7 +71,11 @@ const describe = (self: ExecFailed): string => {
     case "MachineNotRunning":
       return `machine ${JSON.stringify(self.target)} is not running${tail}`
     case "GuestCommandNotFound":
-      return `the command ${JSON.stringify(self.argv[0] ?? "")} does not exist ${on}${tail}`
+      // smolvm's own spawn failure is about argv[0]; a shell's 127 is about
+      // whatever it tried to run (the CLI behind the user switch, say).
+      return self.exitCode === 127
+        ? `a command the guest tried to run does not exist ${on} (exit 127)${tail}`
+        : `the command ${JSON.stringify(self.argv[0] ?? "")} does not exist ${on}${tail}`
     case "SmolvmError":
       return `smolvm could not run the command ${on}${tail}`
     case "SmolvmUsage":

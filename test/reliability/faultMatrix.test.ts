@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type ProvisionOutcome, provisionSupervise } from "../../src/ProvisionSupervise.js"
+import { type ProvisionOutcome, provisionSupervise, verifySupervise } from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import { ExecFailed } from "../../src/SmolvmError.js"
 import { planOf } from "../support/plans.js"
@@ -107,6 +107,34 @@ describe("fault matrix: timeouts that really kill", () => {
       expect(yield* waitFor(() => m.pids().length === 2)).toBe(true)
       const [, ms] = yield* timed(Fiber.interrupt(fiber))
       expect(ms).toBeLessThan(1_000)
+      expect(survivors(m.pids())).toEqual([])
+    })))
+})
+
+describe("fault matrix: leftovers", () => {
+  it.live("a client that exits 0 but leaves a TERM-ignoring child behind: success, and the child is gone on return", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("leaky", { stdout: "fine\n", leak: true })
+      const [result, ms] = yield* timed(exec(m.name, ["true"], { timeout: "10 seconds" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(result).toEqual({ exitCode: 0, stdout: "fine\n", stderr: "", truncated: false })
+      expect(m.pids()).toHaveLength(2)
+      expect(survivors(m.pids())).toEqual([])
+      expect(ms).toBeLessThan(3_000)
+    })))
+
+  it.live("verifySupervise against a hung client, timeout 1 s → Failed Timeout in < 3 s, nothing left", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-verify", { mode: "hang" })
+      const [outcome, ms] = yield* timed(verifySupervise(plan, m.name, { timeout: "1 second" })).pipe(
+        Effect.provide(rig.layer())
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "Timeout" } })
+      expect(ms).toBeGreaterThanOrEqual(950)
+      expect(ms).toBeLessThan(3_000)
       expect(survivors(m.pids())).toEqual([])
     })))
 })
@@ -229,6 +257,19 @@ describe("fault matrix: retries on boot races", () => {
         expect(execsOf(outcome)).toBe(1)
         expect(m.calls()).toHaveLength(1)
       }
+    })))
+
+  it.live("the CLI missing in the guest (sh: exit 127) → Failed GuestCommandNotFound, 1 exec, a message that does not blame `sh`", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("noclaude", { code: 127, stderr: "sh: 2: exec: claude: not found\n" })
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const error = expectFailed(outcome)
+      expect(error.reason).toBe("GuestCommandNotFound")
+      expect(error.message).toBe(
+        `a command the guest tried to run does not exist on machine "noclaude" (exit 127): sh: 2: exec: claude: not found`
+      )
+      expect(execsOf(outcome)).toBe(1)
     })))
 
   it.live("invalid target → Failed InvalidTarget with zero execs", () =>

@@ -29,6 +29,7 @@ export interface Scenario {
   readonly times?: number
   readonly then?: "exit" | "signal" | "hang" | "sleep" | "flood" | "run"
   readonly path?: string
+  readonly leak?: boolean
 }
 
 /** One machine's scenario directory. */
