@@ -450,9 +450,9 @@ const describeVerify = (outcome: ProvisionSupervise.VerifyOutcome): string => {
         outcome.registeredUrl ?? outcome.url
       }`
     case "Unreachable":
-      return `Unreachable: ${outcome.serverName} is registered in ${outcome.target}${
-        outcome.registeredUrl === undefined ? "" : ` (${outcome.registeredUrl})`
-      } but the agent cannot connect: ${outcome.reason}`
+      return `Unreachable: the agent in ${outcome.target} cannot use ${outcome.serverName}${
+        outcome.registeredUrl === undefined ? "" : ` (registered as ${outcome.registeredUrl})`
+      }: ${outcome.reason}`
     case "NotRegistered":
       return `NotRegistered: the agent's config in ${outcome.target} has no MCP server named ${outcome.serverName}; ` +
         `run bottle-supervise provision`

@@ -124,6 +124,23 @@ describe("verify", () => {
     expect(refused.code).toBe(1)
     expect(verifyJson(refused.stdout)).toMatchObject({ _tag: "Unreachable", registeredUrl: URL_A })
     expect(refused.stdout).toContain("ECONNREFUSED")
+    const refusedText = await runBin(bin, ["verify", ...plan("bottle-3", URL_A)], { ...g.env, STUB_SMOLVM_GET: "refused" })
+    expect(refusedText.code).toBe(1)
+    expect(refusedText.stdout).toBe(
+      `Unreachable: the agent in bottle-3 cannot use supervise (registered as ${URL_A}): ` +
+        "ECONNREFUSED: Unable to connect. Is the computer able to access the url?\n"
+    )
+  })
+
+  it("an entry under another URL: Unreachable, exit 1, saying so", async () => {
+    const g = guest()
+    expect((await runBin(bin, ["provision", ...plan("bottle-10", URL_A)], g.env)).code).toBe(0)
+    const run = await runBin(bin, ["verify", ...plan("bottle-10", URL_B)], g.env)
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe(
+      `Unreachable: the agent in bottle-10 cannot use supervise (registered as ${URL_A}): ` +
+        `the agent's config points at ${URL_A}, not ${URL_B}: provision again\n`
+    )
   })
 
   it("Failed: exit 1", async () => {
@@ -160,12 +177,17 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
   for (const command of ["provision", "verify"]) {
     for (const [name, args, env, message] of cases) {
       it(`${command}: ${name}`, async () => {
-        const g = guest()
-        const run = await runBin(bin, [command, ...args], { ...g.env, ...env })
-        expect(run.code).toBe(Cli.ExitCode.Usage)
-        expect(run.stderr).toContain(message)
-        expect(run.stdout).toBe("")
-        expect(g.calls()).toHaveLength(0)
+        // Concurrent tests: each cleans up its own guest.
+        const g = makeGuest()
+        try {
+          const run = await runBin(bin, [command, ...args], { ...g.env, ...env })
+          expect(run.code).toBe(Cli.ExitCode.Usage)
+          expect(run.stderr).toContain(message)
+          expect(run.stdout).toBe("")
+          expect(g.calls()).toHaveLength(0)
+        } finally {
+          g.cleanup()
+        }
       })
     }
   }
@@ -257,8 +279,11 @@ describe("the token", () => {
       await runBin(bin, ["provision", ...withToken("--json")], env),
       await runBin(bin, ["provision", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], env),
       // `claude mcp get` prints the stored header in clear: the CLI must not pass it on.
-      await runBin(bin, ["verify", ...withToken()], env),
-      await runBin(bin, ["verify", ...withToken("--json")], { ...env, STUB_SMOLVM_GET: "refused" }),
+      await runBin(bin, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN")], env),
+      await runBin(bin, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], {
+        ...env,
+        STUB_SMOLVM_GET: "refused"
+      }),
       await runBin(bin, ["provision", ...withToken("--dry-run")], env),
       // A guest that echoes the token back in an error.
       await runBin(bin, ["provision", ...withToken("--json")], {
