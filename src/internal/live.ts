@@ -133,7 +133,11 @@ export const make = (options: MakeOptions = {}) =>
     const executor = yield* CommandExecutor.CommandExecutor
     const binary = options.binary ?? "smolvm"
     const grace = Duration.decode(options.killGrace ?? Duration.millis(500))
-    const execSlots = KeyedSemaphore.unsafeMake(options.maxConcurrentExecsPerMachine ?? 7)
+    // A semaphore with no permits would hold every exec forever.
+    const slots = options.maxConcurrentExecsPerMachine
+    const execSlots = KeyedSemaphore.unsafeMake(
+      slots === undefined || !Number.isFinite(slots) ? 7 : Math.max(1, Math.floor(slots))
+    )
     const writers = KeyedSemaphore.unsafeMake(1)
 
     const run = (p: Prepared): Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound> =>
@@ -150,10 +154,13 @@ export const make = (options: MakeOptions = {}) =>
         return Effect.scoped(Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
           const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.feed(""))
-          const proc = yield* executor.start(command).pipe(Effect.mapError(toNotFound(binary)))
-          // Runs before the executor's own release, which would wait forever on a
-          // child that ignores SIGTERM.
-          yield* Effect.addFinalizer(() => reap(proc.pid, grace))
+          // The reap is registered atomically with the start (no interruption in
+          // between) and after the executor's own release, so it runs first: that
+          // release sends SIGTERM and waits forever on a child that ignores it.
+          const proc = yield* Effect.acquireRelease(
+            executor.start(command).pipe(Effect.mapError(toNotFound(binary))),
+            (proc) => reap(proc.pid, grace)
+          )
 
           const readers = yield* Effect.all([
             drainInto(proc.stdout.pipe(Stream.orElse(() => Stream.empty)), out),

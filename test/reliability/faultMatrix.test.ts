@@ -58,6 +58,7 @@ describe("fault matrix: timeouts that really kill", () => {
       // The client and the TERM-ignoring grandchild were both reported, and both are gone.
       expect(m.pids()).toHaveLength(2)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
       // smolvm's own --timeout was passed too.
       expect(m.calls()[0]?.timeout).toMatch(/^\d+$/)
       expect(Number(m.calls()[0]?.timeout)).toBeLessThanOrEqual(1_000)
@@ -77,6 +78,7 @@ describe("fault matrix: timeouts that really kill", () => {
       // 1 s timeout + 0.5 s client margin + 0.5 s SIGTERM grace + SIGKILL.
       expect(ms).toBeLessThan(3_500)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("guest outlives --timeout: smolvm kills it and exits 124 → Timeout, the guest's child is gone", () =>
@@ -91,6 +93,7 @@ describe("fault matrix: timeouts that really kill", () => {
       expect(m.calls()[0]?.timeout).toBe("500")
       expect(ms).toBeLessThan(2_500)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("interrupting the calling fiber reaps the client and its grandchild within the kill grace", () =>
@@ -102,10 +105,29 @@ describe("fault matrix: timeouts that really kill", () => {
       )
       expect(yield* waitFor(() => m.pids().length === 2)).toBe(true)
       expect(survivors(m.pids())).toHaveLength(2)
+      // The wrapper, the client and its grandchild (and the client's foreground sleep).
+      expect(rig.leftovers().length).toBeGreaterThanOrEqual(2)
       const [, ms] = yield* timed(Fiber.interrupt(fiber))
       // SIGTERM is ignored: 0.5 s grace, then SIGKILL.
       expect(ms).toBeLessThan(2_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
+    })))
+
+  it.live("interrupted at any moment around the spawn, nothing of the client survives", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rig = yield* makeRig
+      const m = rig.machine("hang-race", { mode: "hang" })
+      const layer = rig.layer({ killGrace: "100 millis" })
+      for (let i = 0; i < 20; i++) {
+        const fiber = yield* Effect.fork(exec(m.name, ["x"]).pipe(Effect.provide(layer)))
+        yield* Effect.sleep(`${(i * 3) % 40} millis`)
+        const [, ms] = yield* timed(Fiber.interrupt(fiber))
+        expect(ms).toBeLessThan(1_500)
+        expect(rig.leftovers()).toEqual([])
+      }
+      expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("interruption also reaps with a custom kill grace", () =>
@@ -117,6 +139,7 @@ describe("fault matrix: timeouts that really kill", () => {
       const [, ms] = yield* timed(Fiber.interrupt(fiber))
       expect(ms).toBeLessThan(1_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 })
 
@@ -131,6 +154,7 @@ describe("fault matrix: leftovers", () => {
       expect(result).toEqual({ exitCode: 0, stdout: "fine\n", stderr: "", truncated: false })
       expect(m.pids()).toHaveLength(2)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
       expect(ms).toBeLessThan(3_000)
     })))
 
@@ -145,6 +169,7 @@ describe("fault matrix: leftovers", () => {
       expect(ms).toBeGreaterThanOrEqual(950)
       expect(ms).toBeLessThan(3_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 })
 
@@ -161,6 +186,7 @@ describe("fault matrix: the client dies", () => {
       expect(ms).toBeLessThan(3_000)
       expect(m.pids()).toHaveLength(2)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("client dies by SIGTERM → ClientSignal SIGTERM, not retried by provisionSupervise", () =>
@@ -175,6 +201,7 @@ describe("fault matrix: the client dies", () => {
       expect(m.calls()).toHaveLength(1)
       expect(ms).toBeLessThan(3_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 })
 
@@ -192,6 +219,7 @@ describe("fault matrix: retries on boot races", () => {
       expect(ms).toBeGreaterThanOrEqual(650)
       expect(ms).toBeLessThan(5_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("'is not running' forever, timeout 1.5 s → Failed Timeout that still says 'is not running', in < 3 s", () =>
@@ -213,6 +241,7 @@ describe("fault matrix: retries on boot races", () => {
       expect(ms).toBeGreaterThanOrEqual(1_450)
       expect(ms).toBeLessThan(3_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("unknown machine is not retried → Failed MachineNotFound, 1 exec", () =>
@@ -365,6 +394,7 @@ describe("fault matrix: output", () => {
       expect(rssPeak - rssBefore).toBeLessThan(48 * 1024 * 1024)
       expect(ms).toBeLessThan(30_000)
       expect(survivors(m.pids())).toEqual([])
+      expect(rig.leftovers()).toEqual([])
     })))
 
   it.live("1 GB on stdout without forced collection: RSS growth stays far below the output (it does not scale with it)", () =>

@@ -50,6 +50,11 @@ export interface Rig {
   readonly machine: (name: string, scenario: Scenario) => Machine
   /** The live layer on this rig's binary, with Node's executor. */
   readonly layer: (options?: Omit<Smolvm.MakeOptions, "binary">) => Layer.Layer<Smolvm.Smolvm>
+  /**
+   * Every live process started through this rig, found by the FAULT_DIR its
+   * wrapper exports (children inherit it): catches what never wrote a pid.
+   */
+  readonly leftovers: () => ReadonlyArray<number>
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
@@ -96,11 +101,25 @@ export const makeRig: Effect.Effect<Rig, never, Scope.Scope> = Effect.gen(functi
       pids: () => readLines(path.join(dir, "pids")).map((line) => Number(line.split(" ")[1]))
     }
   }
+  const leftovers = (): ReadonlyArray<number> => {
+    const mark = Buffer.from(`FAULT_DIR=${faultDir}\0`)
+    const found: Array<number> = []
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue
+      try {
+        if (fs.readFileSync(`/proc/${entry}/environ`).includes(mark) && alive(Number(entry))) found.push(Number(entry))
+      } catch {
+        // Gone, or not ours to read.
+      }
+    }
+    return found
+  }
   return {
     root,
     faultDir,
     binary,
     machine,
+    leftovers,
     layer: (options = {}) => Smolvm.layerWith({ ...options, binary }).pipe(Layer.provide(NodeContext.layer))
   }
 })
