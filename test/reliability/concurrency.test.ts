@@ -142,6 +142,31 @@ describe("exec slots (live)", () => {
 
 const CLAUDE_DIR = fileURLToPath(new URL("../../node_modules/@anthropic-ai/claude-code/bin/", import.meta.url))
 
+/**
+ * A directory holding `claude` that `user` can run: the repository's own when
+ * it can, else a hard link (or a copy) in `root`, since a clone in a private
+ * directory is out of the agent user's reach.
+ */
+const claudeDirFor = (user: { name: string; uid: number }, root: string): string => {
+  if (user.uid === os.userInfo().uid) return CLAUDE_DIR
+  const source = path.join(CLAUDE_DIR, "claude.exe")
+  try {
+    execFileSync("runuser", ["-u", user.name, "--", "test", "-x", source], { stdio: "ignore" })
+    return CLAUDE_DIR
+  } catch {
+    const dir = path.join(root, "claude-bin")
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
+    const target = path.join(dir, "claude")
+    try {
+      fs.linkSync(source, target)
+    } catch {
+      fs.copyFileSync(source, target)
+      fs.chmodSync(target, 0o755)
+    }
+    return dir
+  }
+}
+
 /** The agent user: `node` when this runs as root and it exists (exec lands as root, the library switches), else me. */
 const agentUser = (): { name: string; uid: number; gid: number } => {
   const me = os.userInfo()
@@ -164,6 +189,7 @@ describe("the real claude CLI, 16 bottles + 4 racers on one", () => {
       Effect.scoped(Effect.gen(function*() {
         const rig = yield* makeRig
         const user = agentUser()
+        const claudeDir = claudeDirFor(user, rig.root)
         const token = "tok_concurrency_0123456789abcdef"
         const url = "http://127.0.0.1:4318/"
         const bottle = (name: string) => {
@@ -171,7 +197,7 @@ describe("the real claude CLI, 16 bottles + 4 racers on one", () => {
           fs.mkdirSync(home, { recursive: true, mode: 0o700 })
           fs.chmodSync(path.dirname(home), 0o755)
           fs.chownSync(home, user.uid, user.gid)
-          const machine = rig.machine(name, { mode: "run", path: CLAUDE_DIR })
+          const machine = rig.machine(name, { mode: "run", path: claudeDir })
           const plan = Effect.runSync(SupervisePlan.decode({
             supervisePlan: { agentUrl: url, token },
             agent: { user: user.name, home }

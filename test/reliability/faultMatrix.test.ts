@@ -234,8 +234,8 @@ describe("fault matrix: retries on boot races", () => {
       expect(error.message).toContain("is not running")
       expect(error.message).toContain("gave up after")
       expect(error.stderr).toContain(notRunning(m.name))
-      // 0, 0.1, 0.3, 0.7 s (then 1.5 s is the deadline): 4 or 5 tries depending on load.
-      expect(execsOf(outcome)).toBeGreaterThanOrEqual(3)
+      // 0, 0.1, 0.3, 0.7 s (then 1.5 s is the deadline): 4 tries, fewer when the machine is loaded.
+      expect(execsOf(outcome)).toBeGreaterThanOrEqual(2)
       expect(execsOf(outcome)).toBeLessThanOrEqual(5)
       expect(m.calls()).toHaveLength(execsOf(outcome))
       expect(ms).toBeGreaterThanOrEqual(1_450)
