@@ -114,9 +114,11 @@ export const ProvisionOutcome = Schema.Union(Skipped, Registered, Unchanged, Rep
 export type ProvisionOutcome = typeof ProvisionOutcome.Type
 
 /**
- * - `timeout`: bounds the whole call, retries included (default 60 seconds).
- *   At the deadline the smolvm client is killed and the outcome is `Failed`
- *   with reason `Timeout`, carrying smolvm's last words.
+ * - `timeout`: bounds the whole call, retries and the wait behind another
+ *   provisioning of the same bottle included (default 60 seconds). At the
+ *   deadline the smolvm client is killed (SIGTERM, then SIGKILL after the
+ *   layer's kill grace) and the outcome is `Failed` with reason `Timeout`,
+ *   carrying smolvm's last words.
  * - `retry`: schedule for transient smolvm errors (the agent answers "is not
  *   running" for a moment after boot). Default: exponential from 100 ms,
  *   capped at 2 s per wait, within the timeout.
@@ -256,7 +258,7 @@ const invalidTarget = (target: string, argv: ReadonlyArray<string>): ExecFailed 
  * Never fails on a guest problem: those are `Failed` outcomes, logged as
  * warnings with a manual hint. Only a missing or unexecutable smolvm binary
  * fails the effect, since no bottle can be provisioned then. Concurrent calls
- * for one target run one after another.
+ * for one target run one after another; the wait counts against `timeout`.
  *
  * @since 0.1.0
  * @category provisioning
