@@ -37,10 +37,11 @@ export const USER_MISMATCH_EXIT = 125
 export const USER_MISMATCH_MARK = "bottle-supervise: cannot run as"
 
 /**
- * smolvm's own error line: `Error: ...` as the first or the last line of
- * stderr (smolvm prints nothing else when it could not run the command, and its
- * logging is pinned off). A guest that exits 1 with `Error: ` somewhere in the
- * middle of its output (a stack trace, a log) stays the guest's failure.
+ * smolvm's own error: stderr that starts with `Error: ` (all of it, so an
+ * anyhow "Caused by:" chain counts), or an `Error: ` last line (smolvm prints
+ * nothing else when it could not run the command, and its logging is pinned
+ * off). A guest that exits 1 with `Error: ` somewhere in the middle of its
+ * output (a stack trace, a log) stays the guest's failure.
  *
  * @internal
  */
@@ -48,7 +49,7 @@ export const smolvmErrorLine = (stderr: string): string | undefined => {
   const lines = stderr.split("\n").map((line) => line.trimEnd()).filter((line) => line.length > 0)
   const first = lines[0]
   const last = lines[lines.length - 1]
-  if (first !== undefined && first.startsWith("Error: ")) return first
+  if (first !== undefined && first.startsWith("Error: ")) return lines.join("\n")
   if (last !== undefined && last.startsWith("Error: ")) return last
   return undefined
 }

@@ -164,6 +164,9 @@ describe("smolvm's words vs the guest's", () => {
       new ExecFailed({ target: "b", argv: ["x"], reason: "SmolvmError", exitCode: 1, stdout: "", stderr })
     expect(error(reset).transient).toBe(true)
     expect(error("Error: agent operation failed: disk full\n").transient).toBe(false)
+    // anyhow's "Caused by:" layout: the chain below smolvm's first line is still smolvm's.
+    const chained = "Error: agent operation failed\n\nCaused by:\n    connect: machine 'b' is not running\n"
+    expect(classify(1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning" })
     expect(error("guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n").transient).toBe(
       true
     )
