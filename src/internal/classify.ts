@@ -37,21 +37,26 @@ export const USER_MISMATCH_EXIT = 125
 export const USER_MISMATCH_MARK = "bottle-supervise: cannot run as"
 
 /**
- * smolvm's own error: stderr that starts with `Error: ` (all of it, so an
- * anyhow "Caused by:" chain counts), or an `Error: ` last line (smolvm prints
- * nothing else when it could not run the command, and its logging is pinned
- * off). A guest that exits 1 with `Error: ` somewhere in the middle of its
- * output (a stack trace, a log) stays the guest's failure.
+ * smolvm's own error: the first line of stderr when it starts with `Error: `,
+ * with the anyhow "Caused by:" chain right below it (indented lines). smolvm
+ * prints nothing else when it could not run the command (its logging is pinned
+ * off). Nothing past that chain is read: a guest that exits 1 and prints
+ * `Error: ...` after other output, or mentions "is not running" further down,
+ * stays the guest's failure and is not retried.
  *
  * @internal
  */
 export const smolvmErrorLine = (stderr: string): string | undefined => {
-  const lines = stderr.split("\n").map((line) => line.trimEnd()).filter((line) => line.length > 0)
-  const first = lines[0]
-  const last = lines[lines.length - 1]
-  if (first !== undefined && first.startsWith("Error: ")) return lines.join("\n")
-  if (last !== undefined && last.startsWith("Error: ")) return last
-  return undefined
+  const lines = stderr.split("\n").map((line) => line.trimEnd())
+  const start = lines.findIndex((line) => line.length > 0)
+  const first = lines[start]
+  if (first === undefined || !first.startsWith("Error: ")) return undefined
+  const rest = lines.slice(start + 1)
+  const caused = rest.findIndex((line) => line.length > 0)
+  if (rest[caused] !== "Caused by:") return first
+  const chain = rest.slice(caused + 1)
+  const end = chain.findIndex((line) => line.length > 0 && !/^\s/.test(line))
+  return [first, "Caused by:", ...(end === -1 ? chain : chain.slice(0, end))].filter((l) => l.length > 0).join("\n")
 }
 
 const signalName = (n: number): string | undefined => {

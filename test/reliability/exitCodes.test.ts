@@ -167,9 +167,19 @@ describe("smolvm's words vs the guest's", () => {
     // anyhow's "Caused by:" layout: the chain below smolvm's first line is still smolvm's.
     const chained = "Error: agent operation failed\n\nCaused by:\n    connect: machine 'b' is not running\n"
     expect(classify(1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning" })
-    expect(error("guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n").transient).toBe(
-      true
-    )
+    // Only the chain right below smolvm's first line is smolvm's: the guest's words after it are not.
+    expect(classify(1, `${chained}guest says: server is not running\n`, false)).toEqual({
+      _tag: "Failure",
+      reason: "MachineNotRunning"
+    })
+    expect(classify(1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual({
+      _tag: "Failure",
+      reason: "SmolvmError"
+    })
+    // An `Error:` line after other output is the guest's, however it reads.
+    const late = "guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n"
+    expect(classify(1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit" })
+    expect(error(late).transient).toBe(false)
   })
 })
 
