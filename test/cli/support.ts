@@ -55,6 +55,13 @@ export const buildBin = (): string => {
     fs.rmSync(scratch, { recursive: true, force: true })
   }
   if (!fs.existsSync(bin)) throw new Error(`no ${bin} after the build`)
+  // Builds of earlier sources, left more than ten minutes ago, are not in use any more.
+  for (const entry of fs.readdirSync(base)) {
+    const dir = path.join(base, entry)
+    if (dir !== final && Date.now() - fs.statSync(dir).mtimeMs > 10 * 60_000) {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
   return bin
 }
 
