@@ -63,8 +63,10 @@ describe("Smolvm.layer", () => {
     Effect.gen(function*() {
       const stub = makeStub()
       yield* exec(stub, "b", ["true"], { secretEnv: { A: Redacted.make("first-secret"), B: Redacted.make("second") } })
-      expect(stub.argv().join(" ")).not.toContain("first-secret")
-      expect(stub.argv().join(" ")).not.toContain("second ")
+      for (const arg of stub.argv()) {
+        expect(arg).not.toContain("first-secret")
+        expect(arg).not.toContain("second")
+      }
       const env = stub.env()
       expect(env).toContain("BOTTLE_SUPERVISE_SECRET_0=first-secret")
       expect(env).toContain("BOTTLE_SUPERVISE_SECRET_1=second")
@@ -140,6 +142,10 @@ describe("Smolvm.layer", () => {
       expect(badEnv).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
       const empty = yield* Effect.flip(exec(stub, "b", []))
       expect(empty).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
+      // Node's spawn would throw with the value in its message: refused first, without it.
+      const nul = yield* Effect.flip(exec(stub, "b", ["true"], { secretEnv: { T: Redacted.make("SUPERSECRET\u0000x") } }))
+      expect(nul).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
+      expect(nul.message).not.toContain("SUPERSECRET")
       expect(stub.ran()).toBe(false)
     }))
 
@@ -173,6 +179,18 @@ describe("Smolvm.layer", () => {
 })
 
 describe("Smolvm.makeTest", () => {
+  it.effect("reads exit 124 as smolvm's timeout only when smolvm says so, like the live layer", () =>
+    Effect.gen(function*() {
+      const early = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 124 }))
+      expect(yield* Effect.flip(early.service.machineExec("b", ["timeout", "1", "x"]))).toMatchObject({
+        reason: "NonZeroExit"
+      })
+      const late = yield* Smolvm.makeTest(() =>
+        Effect.succeed({ exitCode: 124, stderr: "command timed out after 5000ms\n" })
+      )
+      expect(yield* Effect.flip(late.service.machineExec("b", ["sleep", "9"]))).toMatchObject({ reason: "Timeout" })
+    }))
+
   it.effect("records calls with secrets still Redacted and classifies answers like the live layer", () =>
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest(() =>

@@ -11,8 +11,10 @@ import * as Redacted from "effect/Redacted"
 /** @internal */
 export const REDACTED = "[REDACTED]"
 
-const AUTH_HEADER = /(authorization\s*[:=]\s*)("?)(?:bearer\s+|basic\s+)?[^\s"',}]+/gi
-const BEARER = /(bearer\s+)[^\s"',}]+/gi
+// A token may hold any visible character, quotes and commas included, so a
+// credential runs to the end of its line: shown text loses a little, never leaks.
+const AUTH_HEADER = /(authorization["']?\s*[:=]\s*["']?)[^\r\n]+/gi
+const BEARER = /(bearer\s+)[^\r\n]+/gi
 
 /**
  * Removes the given secrets only: for output the caller still has to read,
@@ -36,4 +38,4 @@ export const scrubSecrets = (text: string, secrets: Iterable<Redacted.Redacted<s
  * @internal
  */
 export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string =>
-  scrubSecrets(text, secrets).replace(AUTH_HEADER, `$1$2${REDACTED}`).replace(BEARER, `$1${REDACTED}`)
+  scrubSecrets(text, secrets).replace(AUTH_HEADER, `$1${REDACTED}`).replace(BEARER, `$1${REDACTED}`)

@@ -52,8 +52,10 @@ const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string
     if (!ENV_NAME.test(key)) return `env name ${JSON.stringify(key)} is not a valid variable name`
     if (hasNul(value)) return `env ${key} must not contain NUL characters`
   }
-  for (const key of Object.keys(options.secretEnv ?? {})) {
+  for (const [key, value] of Object.entries(options.secretEnv ?? {})) {
     if (!ENV_NAME.test(key)) return `secret env name ${JSON.stringify(key)} is not a valid variable name`
+    // Node's spawn would throw with the value in its message: refuse first, without it.
+    if (hasNul(Redacted.value(value))) return `secret env ${key} must not contain NUL characters`
   }
   if (options.workdir !== undefined && (!options.workdir.startsWith("/") || hasNul(options.workdir))) {
     return "workdir must be an absolute path"
