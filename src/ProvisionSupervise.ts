@@ -159,7 +159,7 @@ const DEFAULT_TIMEOUT = Duration.seconds(60)
  * import { ProvisionSupervise, SupervisePlan } from "bottle-supervise"
  *
  * const plan = SupervisePlan.SupervisePlan.make({ agentUrl: SupervisePlan.AgentUrl.make("http://127.0.0.1:4318/") })
- * ProvisionSupervise.manualHint(SupervisePlan.AgentPlan.make({}), plan)
+ * ProvisionSupervise.manualHint(SupervisePlan.makeAgentPlan({}), plan)
  * // "claude mcp remove --scope user supervise 2>/dev/null; claude mcp add --scope user --transport http supervise http://127.0.0.1:4318/"
  */
 export const manualHint: (agent: AgentPlan, plan: SupervisePlan) => string = Guest.manualHint

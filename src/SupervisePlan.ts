@@ -58,7 +58,8 @@ export const AgentUrl = Schema.String.pipe(
 export type AgentUrl = typeof AgentUrl.Type
 
 /**
- * An MCP server name as Claude Code accepts it: letters, digits, `_` and `-`.
+ * An MCP server name as Claude Code accepts it: letters, digits, `_` and `-`,
+ * starting with a letter or digit.
  *
  * @since 0.1.0
  * @category schemas
@@ -69,9 +70,10 @@ export type AgentUrl = typeof AgentUrl.Type
  * Schema.is(SupervisePlan.ServerName)("supervise") // true
  */
 export const ServerName = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, {
+  // A leading "-" would reach `claude mcp add` as an option (`--help` even exits 0).
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
     identifier: "ServerName",
-    message: () => "server name must be 1 to 64 characters from [A-Za-z0-9_-]"
+    message: () => "server name must be 1 to 64 characters from [A-Za-z0-9_-], starting with a letter or digit"
   }),
   Schema.brand("ServerName")
 )
@@ -170,40 +172,87 @@ export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")(
 }) {}
 
 /**
- * Who the agent is inside the guest. `user` defaults to `node`; `home` to
- * `/home/<user>` (`/root` for root); `configDir`, when set, is the agent's
- * `CLAUDE_CONFIG_DIR`.
+ * Who the agent is inside the guest, as decoded: `user`, its `home`, and
+ * `configDir` when the agent runs with `CLAUDE_CONFIG_DIR`. Build one with
+ * `makeAgentPlan`, which fills the defaults.
  *
  * @since 0.1.0
  * @category schemas
  * @example
  * import { SupervisePlan } from "bottle-supervise"
  *
- * SupervisePlan.AgentPlan.make({}).home // "/home/node"
+ * SupervisePlan.makeAgentPlan({ user: "dev" }).configFile // "/home/dev/.claude.json"
  */
 export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
-  user: Schema.optionalWith(UserName, { default: () => UserName.make("node") }),
-  home: Schema.optionalWith(AbsolutePath, { exact: true }),
+  user: UserName,
+  home: AbsolutePath,
   configDir: Schema.optionalWith(AbsolutePath, { exact: true })
 }) {
-  /**
-   * The agent's home: `home` when given, else derived from `user`.
-   *
-   * @since 0.1.0
-   */
-  get homeDir(): AbsolutePath {
-    return this.home ?? AbsolutePath.make(this.user === "root" ? "/root" : `/home/${this.user}`)
-  }
-
   /**
    * The user-level Claude Code config file the agent reads.
    *
    * @since 0.1.0
    */
   get configFile(): string {
-    return `${this.configDir ?? this.homeDir}/.claude.json`
+    return `${this.configDir ?? this.home}/.claude.json`
   }
 }
+
+const homeOf = (user: UserName): AbsolutePath => AbsolutePath.make(user === "root" ? "/root" : `/home/${user}`)
+
+/**
+ * An `AgentPlan` with the defaults filled: `user` is `node`, `home` is
+ * `/home/<user>` (`/root` for root).
+ *
+ * @since 0.1.0
+ * @category constructors
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * SupervisePlan.makeAgentPlan({}).home // "/home/node"
+ */
+export const makeAgentPlan = (input: {
+  readonly user?: UserName | undefined
+  readonly home?: AbsolutePath | undefined
+  readonly configDir?: AbsolutePath | undefined
+}): AgentPlan => {
+  const user = input.user ?? UserName.make("node")
+  return AgentPlan.make({
+    user,
+    home: input.home ?? homeOf(user),
+    ...(input.configDir === undefined ? {} : { configDir: input.configDir })
+  })
+}
+
+/**
+ * The `agent` part as launchers send it, every field optional, decoded into
+ * an `AgentPlan` with the defaults filled.
+ *
+ * @since 0.1.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.decodeUnknownSync(SupervisePlan.AgentPlanFromInput)({ user: "root" }).home // "/root"
+ */
+export const AgentPlanFromInput = Schema.transform(
+  Schema.Struct({
+    user: Schema.optionalWith(UserName, { exact: true }),
+    home: Schema.optionalWith(AbsolutePath, { exact: true }),
+    configDir: Schema.optionalWith(AbsolutePath, { exact: true })
+  }),
+  Schema.typeSchema(AgentPlan),
+  {
+    strict: true,
+    decode: (input) => makeAgentPlan(input),
+    encode: (plan) => ({
+      user: plan.user,
+      home: plan.home,
+      ...(plan.configDir === undefined ? {} : { configDir: plan.configDir })
+    })
+  }
+)
 
 /**
  * The bottle plan as launchers send it. No `supervisePlan` means supervise is
@@ -220,7 +269,7 @@ export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
  */
 export class SmolmachinesBottlePlan extends Schema.Class<SmolmachinesBottlePlan>("SmolmachinesBottlePlan")({
   supervisePlan: Schema.optionalWith(SupervisePlan, { exact: true }),
-  agent: Schema.optionalWith(AgentPlan, { default: () => AgentPlan.make({}) })
+  agent: Schema.optionalWith(AgentPlanFromInput, { default: () => makeAgentPlan({}) })
 }) {}
 
 /**

@@ -67,7 +67,7 @@ describe("provisionSupervise", () => {
         const [call] = calls
         const parsed = Model.parseArgv(call!.argv)
         expect(parsed.user).toBe(user)
-        expect(parsed.env["HOME"]).toBe(plan.agent.homeDir)
+        expect(parsed.env["HOME"]).toBe(plan.agent.home)
         expect(parsed.env["CLAUDE_CONFIG_DIR"]).toBe(configDir)
         expect(parsed.command.slice(0, 3)).toEqual(["sh", "-c", Guest.ADD])
         if (token !== undefined) {

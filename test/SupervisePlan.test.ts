@@ -30,15 +30,15 @@ describe("SmolmachinesBottlePlan", () => {
       const off = yield* SupervisePlan.decode({})
       expect(off.supervisePlan).toBeUndefined()
       expect(off.agent.user).toBe("node")
-      expect(off.agent.homeDir).toBe("/home/node")
+      expect(off.agent.home).toBe("/home/node")
       expect(off.agent.configFile).toBe("/home/node/.claude.json")
       const on = yield* SupervisePlan.decode({ supervisePlan: { agentUrl: "http://100.96.0.1:4318/" } })
       expect(on.supervisePlan?.serverName).toBe("supervise")
       expect(on.supervisePlan?.token).toBeUndefined()
       const alice = yield* SupervisePlan.decode({ agent: { user: "alice" } })
-      expect(alice.agent.homeDir).toBe("/home/alice")
+      expect(alice.agent.home).toBe("/home/alice")
       const root = yield* SupervisePlan.decode({ agent: { user: "root" } })
-      expect(root.agent.homeDir).toBe("/root")
+      expect(root.agent.home).toBe("/root")
     }))
 
   it.prop("accepts any http(s) URL with a valid port on any host", [Plans.agentUrl], ([url]) => {

@@ -51,7 +51,7 @@ export const GET = `exec claude mcp get "$1"`
 
 /** The agent's environment for the CLI, after the user switch reset it. @internal */
 export const agentEnv = (agent: AgentPlan): ReadonlyArray<string> => [
-  `HOME=${agent.homeDir}`,
+  `HOME=${agent.home}`,
   ...(agent.configDir === undefined ? [] : [`CLAUDE_CONFIG_DIR=${agent.configDir}`]),
   "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
   "DISABLE_TELEMETRY=1"
@@ -97,7 +97,8 @@ export const HINT_TOKEN_VAR = "SUPERVISE_TOKEN"
  * @internal
  */
 export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => {
-  const prefix = agent.configDir === undefined ? "" : `${Shell.join([`CLAUDE_CONFIG_DIR=${agent.configDir}`])} `
+  // Quote the value, not the word: a quoted `'A=b'` is a command name, not an assignment.
+  const prefix = agent.configDir === undefined ? "" : `CLAUDE_CONFIG_DIR=${Shell.quote(agent.configDir)} `
   const remove = `${prefix}${Shell.join(["claude", "mcp", "remove", "--scope", "user", plan.serverName])} 2>/dev/null`
   const add = `${prefix}${
     Shell.join(["claude", "mcp", "add", "--scope", "user", "--transport", "http", plan.serverName, plan.agentUrl])

@@ -44,11 +44,13 @@ export const agentUrl = fc.record({
 /** Tokens long and distinctive enough that finding one in a log is never a coincidence. */
 export const token = fc.stringMatching(/^tok_[A-Za-z0-9._~+/=-]{16,48}$/)
 
-export const serverName = fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/)
+export const serverName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/)
 
 export const userName = fc.stringMatching(/^[a-z_][a-z0-9_-]{0,15}$/)
 
-export const absolutePath = fc.array(fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/), { minLength: 1, maxLength: 4 })
+/** Any path the plan schema accepts: shell metacharacters included, no whitespace, no . or .. segments. */
+export const absolutePath = fc.array(fc.stringMatching(/^[\x21-\x2e\x30-\x7e]{1,12}$/), { minLength: 1, maxLength: 4 })
+  .filter((parts) => parts.every((part) => part !== "." && part !== ".."))
   .map((parts) => `/${parts.join("/")}`)
 
 export const machineName = fc.stringMatching(/^[a-z0-9][a-z0-9_]{0,30}$/)
