@@ -11,22 +11,21 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as ClaudeConfig from "./internal/claudeConfig.js"
 import * as Guest from "./internal/guest.js"
+import * as MachineLocks from "./internal/machineLocks.js"
 import * as McpGet from "./internal/mcpGet.js"
 import { scrub } from "./internal/redact.js"
+import * as Runner from "./internal/runner.js"
 import { LogKeys } from "./Logger.js"
 import { problem } from "./MachineName.js"
-import { Smolvm } from "./Smolvm.js"
-import type { ExecResult } from "./Smolvm.js"
+import type { ExecResult, Smolvm } from "./Smolvm.js"
 import { ExecFailed, type SmolvmNotFound } from "./SmolvmError.js"
 import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "./SupervisePlan.js"
 
@@ -175,63 +174,6 @@ const failureWords = (error: ExecFailed): string =>
     ? `exit ${error.exitCode}: ${trimmed(error.stderr) || trimmed(error.stdout) || "(no output)"}`
     : error.message
 
-/**
- * Runs guest commands for one provisioning or verification: every exec gets
- * what is left of the overall deadline as its own timeout, transient smolvm
- * errors are retried, and the last error is kept for the timeout's message.
- */
-const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacted<string>>): ExecFailed =>
-  secrets.length === 0 ? error : new ExecFailed({
-    ...error,
-    argv: error.argv,
-    stdout: scrub(error.stdout, secrets),
-    stderr: scrub(error.stderr, secrets)
-  })
-
-const makeRunner = (
-  target: string,
-  deadline: number,
-  retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>,
-  secrets: ReadonlyArray<Redacted.Redacted<string>>
-) =>
-  Effect.gen(function*() {
-    const smolvm = yield* Smolvm
-    const execs = yield* Ref.make(0)
-    const last = yield* Ref.make(Option.none<ExecFailed>())
-    const exec = (argv: ReadonlyArray<string>, token?: SupervisePlan["token"]) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        yield* Ref.update(execs, (n) => n + 1)
-        return yield* smolvm.machineExec(target, argv, {
-          timeout: Duration.millis(Math.max(1, deadline - now)),
-          secretEnv: token === undefined ? undefined : { [Guest.TOKEN_VAR]: token }
-        })
-      }).pipe(
-        // A guest may print the token while failing (a config file it was reading, an echo): the
-        // live service only knows the secrets of this exec, so scrub the plan's token from every one.
-        Effect.mapError((error) => error._tag === "ExecFailed" ? scrubFailure(error, secrets) : error),
-        Effect.tapError((error) => error._tag === "ExecFailed" ? Ref.set(last, Option.some(error)) : Effect.void),
-        Effect.retry({
-          schedule: retry,
-          while: (error): boolean => error._tag === "ExecFailed" && error.transient
-        })
-      )
-    const timedOut = (argv: ReadonlyArray<string>, timeout: Duration.Duration) =>
-      Effect.map(Ref.get(last), (previous) =>
-        new ExecFailed({
-          target,
-          argv: [...argv],
-          reason: "Timeout",
-          exitCode: Option.getOrUndefined(Option.flatMap(previous, (e) => Option.fromNullable(e.exitCode))),
-          stdout: Option.match(previous, { onNone: () => "", onSome: (e) => e.stdout }),
-          stderr: Option.match(previous, { onNone: () => "", onSome: (e) => e.stderr }),
-          detail: Option.isSome(previous)
-            ? `gave up after ${Duration.format(timeout)}`
-            : `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
-        }))
-    return { exec, execs: Ref.get(execs), timedOut }
-  })
-
 const secretsOf = (plan: SupervisePlan): ReadonlyArray<Redacted.Redacted<string>> =>
   plan.token === undefined ? [] : [plan.token]
 
@@ -244,12 +186,79 @@ const logAnnotations = (plan: SmolmachinesBottlePlan, target: string): Record<st
       [LogKeys.url]: plan.supervisePlan.agentUrl
     }
 
-const invalidTarget = (target: string, argv: ReadonlyArray<string>): ExecFailed | undefined => {
-  const why = problem(target)
-  return why === undefined
-    ? undefined
-    : new ExecFailed({ target, argv: [...argv], reason: "InvalidTarget", stdout: "", stderr: "", detail: why })
+/** Why the call cannot start, before any exec: a bad machine name or timeout. */
+const invalidCall = (
+  target: string,
+  argv: ReadonlyArray<string>,
+  timeout: Duration.DurationInput | undefined
+): ExecFailed | undefined => {
+  const invalid = (reason: "InvalidTarget" | "InvalidRequest", detail: string) =>
+    new ExecFailed({ target, argv: [...argv], reason, stdout: "", stderr: "", detail })
+  const badName = problem(target)
+  if (badName !== undefined) return invalid("InvalidTarget", badName)
+  if (timeout === undefined) return undefined
+  const decoded = Duration.decodeUnknown(timeout)
+  return Option.isNone(decoded) || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1
+    ? invalid("InvalidRequest", "timeout must be a finite duration of at least 1ms")
+    : undefined
 }
+
+/** What one provisioning or verification knows once the plan is checked. */
+interface Session {
+  readonly target: string
+  readonly supervise: SupervisePlan
+  readonly agent: AgentPlan
+  readonly base: { readonly target: string; readonly serverName: string; readonly url: string }
+  readonly runner: Runner.Runner
+}
+
+/**
+ * The frame both operations share: `Skipped` without a supervise plan; checks
+ * before any exec; one deadline over everything `body` does, retries and lock
+ * waits included; every guest problem turned into a warned `Failed`.
+ */
+const supervised = <A>(
+  plan: SmolmachinesBottlePlan,
+  target: string,
+  options: ProvisionOptions | undefined,
+  spec: {
+    readonly defaultTimeout: Duration.Duration
+    readonly firstArgv: (agent: AgentPlan, supervise: SupervisePlan) => ReadonlyArray<string>
+    readonly warning: (error: ExecFailed, session: { readonly agent: AgentPlan; readonly hint: string }) => string
+    readonly body: (session: Session) => Effect.Effect<A, ExecFailed | SmolvmNotFound>
+  }
+): Effect.Effect<A | Skipped | Failed, SmolvmNotFound, Smolvm> =>
+  Effect.gen(function*() {
+    const supervise = plan.supervisePlan
+    if (supervise === undefined) return new Skipped({ target })
+    const agent = plan.agent
+    const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
+    const hint = Guest.manualHint(agent, supervise)
+    const firstArgv = spec.firstArgv(agent, supervise)
+    yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
+
+    const fail = (error: ExecFailed, execs: number) =>
+      Effect.as(Effect.logWarning(spec.warning(error, { agent, hint })), new Failed({ ...base, execs, error, hint }))
+    const invalid = invalidCall(target, firstArgv, options?.timeout)
+    if (invalid !== undefined) return yield* fail(invalid, 0)
+
+    const timeout = Duration.decode(options?.timeout ?? spec.defaultTimeout)
+    const runner = yield* Runner.make({
+      target,
+      deadline: (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout),
+      retry: options?.retry ?? defaultRetry,
+      secrets: secretsOf(supervise),
+      firstArgv
+    })
+    const failWithExecs = (error: ExecFailed) => Effect.flatMap(runner.execs, (n) => fail(error, n))
+    return yield* spec.body({ target, supervise, agent, base, runner }).pipe(
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Runner.TimedOut() }),
+      Effect.catchTags({
+        TimedOut: () => Effect.flatMap(runner.timedOut(timeout), failWithExecs),
+        ExecFailed: failWithExecs
+      })
+    )
+  })
 
 /**
  * Registers the plan's supervise sidecar in the agent's user-level Claude Code
@@ -277,88 +286,66 @@ export const provisionSupervise: (
   target: string,
   options?: ProvisionOptions
 ) => Effect.Effect<ProvisionOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.provisionSupervise")(
-  function*(plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) {
-    const supervise = plan.supervisePlan
-    if (supervise === undefined) return new Skipped({ target })
-    const agent = plan.agent
-    const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
-    const hint = Guest.manualHint(agent, supervise)
-    const addArgv = Guest.addArgv(agent, supervise)
-    yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
-
-    const fail = (error: ExecFailed, execs: number) =>
-      Effect.as(
-        Effect.logWarning(
-          `\`claude mcp add ${supervise.serverName}\` failed (${failureWords(error)}). ` +
-            `Inside the bottle, as ${agent.user}, register manually with: ${hint}`
-        ),
-        new Failed({ ...base, execs, error, hint })
-      )
-
-    const bad = invalidTarget(target, addArgv)
-    if (bad !== undefined) return yield* fail(bad, 0)
-
-    yield* Effect.logInfo(`registering supervise MCP server in agent claude config on ${target} → ${supervise.agentUrl}`)
-    const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
-    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
-    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry, secretsOf(supervise))
-
-    const reconcile = Effect.gen(function*() {
-      const added = yield* Effect.either(runner.exec(addArgv, supervise.token))
-      if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
-      const error = added.left
-      if (error._tag === "SmolvmNotFound") return yield* error
-      if (!(error.reason === "NonZeroExit" && /already exists/i.test(`${error.stderr}\n${error.stdout}`))) {
-        return yield* error
-      }
-      const read: ExecResult = yield* runner.exec(Guest.readConfigArgv(agent))
-      if (read.truncated) {
-        return yield* new ExecFailed({
-          target,
-          argv: [...Guest.readConfigArgv(agent)],
-          reason: "OutputTruncated",
-          stdout: "",
-          stderr: read.stderr,
-          detail: `${agent.configFile} is larger than the capture bound`
-        })
-      }
-      const found = ClaudeConfig.compare(read.stdout, supervise)
-      if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
-        yield* Effect.logWarning(
-          `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.join(", ")} ` +
-            `shadows the user-scope entry there`
+  (plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) =>
+    supervised(plan, target, options, {
+      defaultTimeout: DEFAULT_TIMEOUT,
+      firstArgv: Guest.addArgv,
+      warning: (error, { agent, hint }) =>
+        `\`claude mcp add ${plan.supervisePlan?.serverName}\` failed (${failureWords(error)}). ` +
+        `Inside the bottle, as ${agent.user}, register manually with: ${hint}`,
+      body: (session) =>
+        Effect.zipRight(
+          Effect.logInfo(
+            `registering supervise MCP server in agent claude config on ${target} → ${session.supervise.agentUrl}`
+          ),
+          // The deadline covers the wait for the bottle's writer lock too: a launcher gets an
+          // outcome in bounded time even behind a stuck provisioning of the same bottle.
+          MachineLocks.exclusive(target)(Effect.flatMap(reconcile(session), logOutcome))
         )
-      }
-      if (found._tag === "Present" && found.changes.length === 0) {
-        return new Unchanged({ ...base, execs: yield* runner.execs })
-      }
-      yield* runner.exec(Guest.replaceArgv(agent, supervise), supervise.token)
-      return new Replaced({
-        ...base,
-        execs: yield* runner.execs,
-        previousUrl: found._tag === "Present" ? found.previousUrl : undefined,
-        changed: found._tag === "Present" ? found.changes : ["transport", "url", "headers"]
-      })
-    })
-
-    // The deadline covers the wait for the writer lock too: a launcher gets an
-    // outcome in bounded time even behind a stuck provisioning of the same bottle.
-    const smolvm = yield* Smolvm
-    return yield* reconcile.pipe(
-      Effect.flatMap(logOutcome),
-      smolvm.withMachineLock(target),
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut() }),
-      Effect.catchTags({
-        TimedOut: () =>
-          Effect.flatMap(runner.timedOut(addArgv, timeout), (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))),
-        ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
-      })
-    )
-  },
+    }),
   (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )
 
-class TimedOut extends Data.TaggedError("TimedOut") {}
+const isAlreadyExists = (error: ExecFailed): boolean =>
+  error.reason === "NonZeroExit" && /already exists/i.test(`${error.stderr}\n${error.stdout}`)
+
+/** add; on "already exists", read the config and leave it or replace the entry. */
+const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
+  Effect.gen(function*() {
+    const added = yield* Effect.either(runner.exec(Guest.addArgv(agent, supervise), supervise.token))
+    if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
+    if (added.left._tag === "SmolvmNotFound" || !isAlreadyExists(added.left)) return yield* added.left
+    const readArgv = Guest.readConfigArgv(agent)
+    const read: ExecResult = yield* runner.exec(readArgv)
+    if (read.truncated) {
+      return yield* new ExecFailed({
+        target,
+        argv: [...readArgv],
+        reason: "OutputTruncated",
+        stdout: "",
+        stderr: read.stderr,
+        detail: `${agent.configFile} is larger than the capture bound`
+      })
+    }
+    const found = ClaudeConfig.compare(read.stdout, supervise)
+    if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
+      yield* Effect.logWarning(
+        `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.join(", ")} ` +
+          `shadows the user-scope entry there`
+      )
+    }
+    if (found._tag === "Present" && found.changes.length === 0) {
+      return new Unchanged({ ...base, execs: yield* runner.execs })
+    }
+    yield* runner.exec(Guest.replaceArgv(agent, supervise), supervise.token)
+    return new Replaced({
+      ...base,
+      execs: yield* runner.execs,
+      previousUrl: found._tag === "Present" ? found.previousUrl : undefined,
+      changed: found._tag === "Present" ? found.changes : ["transport", "url", "headers"]
+    })
+  })
+
 
 const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
   Effect.as(
@@ -418,14 +405,17 @@ export const VerifyOutcome = Schema.Union(Skipped, Connected, Unreachable, NotRe
 export type VerifyOutcome = typeof VerifyOutcome.Type
 
 /**
- * `timeout` bounds the whole check (default 90 seconds: the CLI's own check
- * can take a minute against a port that accepts and never answers); `retry`
- * as for provisioning.
+ * - `timeout`: bounds the whole check (default 90 seconds: the CLI's own
+ *   check can take a minute against a port that accepts and never answers).
+ * - `retry`: schedule for transient smolvm errors, as for provisioning.
  *
  * @since 0.1.0
  * @category verification
  */
-export type VerifyOptions = ProvisionOptions
+export interface VerifyOptions {
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly retry?: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound> | undefined
+}
 
 const DEFAULT_VERIFY_TIMEOUT = Duration.seconds(90)
 
@@ -451,81 +441,60 @@ export const verifySupervise: (
   target: string,
   options?: VerifyOptions
 ) => Effect.Effect<VerifyOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.verifySupervise")(
-  function*(plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) {
-    const supervise = plan.supervisePlan
-    if (supervise === undefined) return new Skipped({ target })
-    const agent = plan.agent
-    const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
-    const hint = Guest.manualHint(agent, supervise)
-    const getArgv = Guest.getArgv(agent, supervise)
-    const secrets = secretsOf(supervise)
-    yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
-
-    const fail = (error: ExecFailed, execs: number) =>
-      Effect.as(
-        Effect.logWarning(`could not check the supervise MCP server on ${target}: ${error.message}`),
-        new Failed({ ...base, execs, error, hint })
-      )
-    const bad = invalidTarget(target, getArgv)
-    if (bad !== undefined) return yield* fail(bad, 0)
-
-    const timeout = Duration.decode(options?.timeout ?? DEFAULT_VERIFY_TIMEOUT)
-    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
-    const runner = yield* makeRunner(target, deadline, options?.retry ?? defaultRetry, secretsOf(supervise))
-
-    const check: Effect.Effect<VerifyOutcome, ExecFailed | SmolvmNotFound> = Effect.gen(function*() {
-      const ran = yield* Effect.either(runner.exec(getArgv))
-      const execs = yield* runner.execs
-      const [exitCode, stdout, stderr] = ran._tag === "Right"
-        ? [ran.right.exitCode, ran.right.stdout, ran.right.stderr]
-        : ran.left._tag === "ExecFailed" && ran.left.reason === "NonZeroExit" && ran.left.exitCode !== undefined
-        ? [ran.left.exitCode, ran.left.stdout, ran.left.stderr]
-        : [undefined, "", ""]
-      if (exitCode === undefined && ran._tag === "Left") return yield* ran.left
-      const health = McpGet.parse(exitCode ?? 1, scrub(stdout, secrets), scrub(stderr, secrets))
-      switch (health._tag) {
-        case "Connected":
-          // A stale entry whose old URL happens to answer is not the planned sidecar.
-          return health.url === undefined || health.url === supervise.agentUrl
-            ? new Connected({ ...base, execs, registeredUrl: health.url })
-            : new Unreachable({
-              ...base,
-              execs,
-              registeredUrl: health.url,
-              reason: `the agent's config points at ${health.url}, not ${supervise.agentUrl}: provision again`
-            })
-        case "Unreachable":
-          return new Unreachable({ ...base, execs, registeredUrl: health.url, reason: health.reason })
-        case "NotRegistered":
-          return new NotRegistered({ ...base, execs })
-        case "Unknown":
-          return yield* ran._tag === "Left"
-            ? ran.left
-            : new ExecFailed({
-              target,
-              argv: [...getArgv],
-              reason: "NonZeroExit",
-              exitCode: 0,
-              stdout: scrub(stdout, secrets),
-              stderr: scrub(stderr, secrets),
-              detail: "`claude mcp get` printed nothing this library understands"
-            })
-      }
-    })
-
-    return yield* check.pipe(
-      Effect.tap((outcome) =>
-        Effect.logInfo(`supervise MCP server on ${target}: ${outcome._tag}`).pipe(
-          Effect.annotateLogs(LogKeys.outcome, outcome._tag)
-        )
-      ),
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new TimedOut() }),
-      Effect.catchTags({
-        TimedOut: () =>
-          Effect.flatMap(runner.timedOut(getArgv, timeout), (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))),
-        ExecFailed: (error) => Effect.flatMap(runner.execs, (n) => fail(error, n))
-      })
-    )
-  },
+  (plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) =>
+    supervised(plan, target, options, {
+      defaultTimeout: DEFAULT_VERIFY_TIMEOUT,
+      firstArgv: Guest.getArgv,
+      warning: (error) => `could not check the supervise MCP server on ${target}: ${error.message}`,
+      body: (session) =>
+        Effect.tap(check(session), (outcome) =>
+          Effect.logInfo(`supervise MCP server on ${target}: ${outcome._tag}`).pipe(
+            Effect.annotateLogs(LogKeys.outcome, outcome._tag)
+          ))
+    }),
   (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )
+
+/** `claude mcp get` as the agent, read into an outcome. */
+const check = ({ agent, base, runner, supervise, target }: Session) =>
+  Effect.gen(function*() {
+    const argv = Guest.getArgv(agent, supervise)
+    const secrets = secretsOf(supervise)
+    // The CLI exits 1 for "No MCP server named ...": that answer is read, not failed on.
+    const ran = yield* runner.exec(argv).pipe(
+      Effect.catchIf(
+        (error): error is ExecFailed => error._tag === "ExecFailed" && error.reason === "NonZeroExit",
+        (error) => Effect.succeed({ exitCode: error.exitCode ?? 1, stdout: error.stdout, stderr: error.stderr })
+      )
+    )
+    const stdout = scrub(ran.stdout, secrets)
+    const stderr = scrub(ran.stderr, secrets)
+    const execs = yield* runner.execs
+    const health = McpGet.parse(ran.exitCode, stdout, stderr)
+    switch (health._tag) {
+      case "Connected":
+        // A stale entry whose old URL happens to answer is not the planned sidecar.
+        return health.url === undefined || health.url === supervise.agentUrl
+          ? new Connected({ ...base, execs, registeredUrl: health.url })
+          : new Unreachable({
+            ...base,
+            execs,
+            registeredUrl: health.url,
+            reason: `the agent's config points at ${health.url}, not ${supervise.agentUrl}: provision again`
+          })
+      case "Unreachable":
+        return new Unreachable({ ...base, execs, registeredUrl: health.url, reason: health.reason })
+      case "NotRegistered":
+        return new NotRegistered({ ...base, execs })
+      case "Unknown":
+        return yield* new ExecFailed({
+          target,
+          argv: [...argv],
+          reason: "UnexpectedOutput",
+          exitCode: ran.exitCode,
+          stdout,
+          stderr,
+          detail: "`claude mcp get` printed nothing this library understands"
+        })
+    }
+  })

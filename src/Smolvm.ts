@@ -89,13 +89,6 @@ export interface Service {
     argv: ReadonlyArray<string>,
     options?: ExecOptions
   ) => Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound>
-  /**
-   * Runs `self` while holding the target's writer lock: concurrent writers to
-   * one bottle's config run one after another, different bottles in parallel.
-   */
-  readonly withMachineLock: (
-    target: string
-  ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**

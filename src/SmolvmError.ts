@@ -11,7 +11,8 @@ import { isTransientSmolvmError } from "./internal/classify.js"
  * any process starts; `Timeout` covers both smolvm's own `--timeout` (exit 124)
  * and the host-side deadline; `ClientSignal` means the smolvm client itself
  * died by a signal; `OutputTruncated` is raised by callers that need the whole
- * output of a command that printed more than the capture bound.
+ * output of a command that printed more than the capture bound;
+ * `UnexpectedOutput` by callers that could not read what a command printed.
  *
  * @since 0.1.0
  * @category models
@@ -35,7 +36,8 @@ export const ExecFailureReason = Schema.Literal(
   "SmolvmUsage",
   "Timeout",
   "ClientSignal",
-  "OutputTruncated"
+  "OutputTruncated",
+  "UnexpectedOutput"
 )
 
 /**
@@ -84,6 +86,10 @@ const describe = (self: ExecFailed): string => {
       return `timed out ${on}${self.detail === undefined ? "" : ` (${self.detail})`}${tail}`
     case "ClientSignal":
       return `the smolvm client was killed by ${self.signal ?? "a signal"} ${on}${tail}`
+    case "UnexpectedOutput":
+      return `the command ${on} printed output this library does not understand${
+        self.detail === undefined ? "" : ` (${self.detail})`
+      }${tail}`
     case "OutputTruncated":
       return `output of the command ${on} was larger than the capture bound and was cut${
         self.detail === undefined ? "" : ` (${self.detail})`

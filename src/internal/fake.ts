@@ -26,7 +26,6 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
   Effect.gen(function*() {
     const calls = yield* Ref.make<ReadonlyArray<RecordedExec>>([])
     const execSlots = KeyedSemaphore.unsafeMake(7)
-    const writers = KeyedSemaphore.unsafeMake(1)
 
     const machineExec = (target: string, argv: ReadonlyArray<string>, options: ExecOptions = {}) =>
       Effect.gen(function*() {
@@ -56,6 +55,6 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }
       }).pipe(execSlots.withPermits(target))
 
-    const service: Service = { machineExec, withMachineLock: (target) => writers.withPermits(target) }
+    const service: Service = { machineExec }
     return { service, calls: Ref.get(calls) }
   })

@@ -138,7 +138,6 @@ export const make = (options: MakeOptions = {}) =>
     const execSlots = KeyedSemaphore.unsafeMake(
       slots === undefined || !Number.isFinite(slots) ? 7 : Math.max(1, Math.floor(slots))
     )
-    const writers = KeyedSemaphore.unsafeMake(1)
 
     const run = (p: Prepared): Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound> =>
       Effect.suspend(() => {
@@ -216,8 +215,5 @@ export const make = (options: MakeOptions = {}) =>
       }
     )
 
-    return {
-      machineExec,
-      withMachineLock: (target) => writers.withPermits(target)
-    } satisfies Service
+    return { machineExec } satisfies Service
   })

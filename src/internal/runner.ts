@@ -1,0 +1,107 @@
+/**
+ * A bounded run of guest commands for one provisioning or verification: every
+ * exec gets what is left of the overall deadline as its own timeout, transient
+ * smolvm errors are retried, the plan's token is scrubbed from every failure,
+ * and what a timeout should report (the step in flight, smolvm's last words) is
+ * kept.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Schedule from "effect/Schedule"
+import { Smolvm } from "../Smolvm.js"
+import type { ExecResult } from "../Smolvm.js"
+import { ExecFailed, type SmolvmNotFound } from "../SmolvmError.js"
+import { TOKEN_VAR } from "./guest.js"
+import { scrub } from "./redact.js"
+
+/** The overall deadline passed. @internal */
+export class TimedOut extends Data.TaggedError("TimedOut") {}
+
+/** @internal */
+export interface Runner {
+  /** One step: an exec, retried while its failure is transient. */
+  readonly exec: (
+    argv: ReadonlyArray<string>,
+    token?: Redacted.Redacted<string> | undefined
+  ) => Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound>
+  /** Execs so far, retries included. */
+  readonly execs: Effect.Effect<number>
+  /** The failure to report at the deadline: the step in flight, with smolvm's last transient words. */
+  readonly timedOut: (timeout: Duration.Duration) => Effect.Effect<ExecFailed>
+}
+
+const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacted<string>>): ExecFailed =>
+  secrets.length === 0 ? error : new ExecFailed({
+    ...error,
+    argv: error.argv,
+    stdout: scrub(error.stdout, secrets),
+    stderr: scrub(error.stderr, secrets)
+  })
+
+/** @internal */
+export const make = (options: {
+  readonly target: string
+  readonly deadline: number
+  readonly retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>
+  readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
+  /** What a timeout before the first exec (waiting for the bottle's lock) names. */
+  readonly firstArgv: ReadonlyArray<string>
+}): Effect.Effect<Runner, never, Smolvm> =>
+  Effect.gen(function*() {
+    const { deadline, retry, secrets, target } = options
+    const smolvm = yield* Smolvm
+    const execs = yield* Ref.make(0)
+    const step = yield* Ref.make(options.firstArgv)
+    const lastWords = yield* Ref.make(Option.none<ExecFailed>())
+
+    const attempt = (argv: ReadonlyArray<string>, token: Redacted.Redacted<string> | undefined) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.update(execs, (n) => n + 1)
+        return yield* smolvm.machineExec(target, argv, {
+          timeout: Duration.millis(Math.max(1, deadline - now)),
+          secretEnv: token === undefined ? undefined : { [TOKEN_VAR]: token }
+        })
+      }).pipe(
+        // A guest may print the token while failing (a config file it was reading, an echo): the
+        // service only knows the secrets of this exec, so the plan's token is scrubbed from every one.
+        Effect.mapError((error) => error._tag === "ExecFailed" ? scrubFailure(error, secrets) : error),
+        Effect.tapError((error) =>
+          error._tag === "ExecFailed" && error.transient ? Ref.set(lastWords, Option.some(error)) : Effect.void
+        )
+      )
+
+    const exec: Runner["exec"] = (argv, token) =>
+      Effect.zipRight(
+        Effect.zipRight(Ref.set(step, argv), Ref.set(lastWords, Option.none())),
+        attempt(argv, token).pipe(
+          Effect.retry({ schedule: retry, while: (error): boolean => error._tag === "ExecFailed" && error.transient })
+        )
+      )
+
+    const timedOut: Runner["timedOut"] = (timeout) =>
+      Effect.gen(function*() {
+        const argv = yield* Ref.get(step)
+        const previous = Option.getOrUndefined(yield* Ref.get(lastWords))
+        return new ExecFailed({
+          target,
+          argv: [...argv],
+          reason: "Timeout",
+          exitCode: previous?.exitCode,
+          stdout: previous?.stdout ?? "",
+          stderr: previous?.stderr ?? "",
+          detail: previous === undefined
+            ? `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
+            : `gave up after ${Duration.format(timeout)}`
+        })
+      })
+
+    return { exec, execs: Ref.get(execs), timedOut }
+  })
