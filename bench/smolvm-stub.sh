@@ -22,6 +22,7 @@
 #   STUB_SMOLVM_EXIT    if set, answer every exec with this exit code and
 #                       STUB_SMOLVM_STDOUT / STUB_SMOLVM_STDERR, emulating nothing
 #   STUB_SMOLVM_GET     "refused" makes `claude mcp get` report a failed connection
+#   STUB_SMOLVM_SLEEP   if set, seconds to sleep before answering (a guest's round trip)
 #
 # One server name per machine; everything else about the guest is ignored.
 # Only shell builtins on the hot path: no process is forked per call.
@@ -58,6 +59,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || usage "the following required arguments were not provided: <COMMAND>..."
+# A guest's round trip, for the bench's realistic-latency fleet (forks `sleep`).
+[ -n "${STUB_SMOLVM_SLEEP-}" ] && sleep "$STUB_SMOLVM_SLEEP"
 
 if [ -n "${STUB_SMOLVM_EXIT-}" ]; then
   [ -n "${STUB_SMOLVM_STDOUT-}" ] && printf '%s\n' "$STUB_SMOLVM_STDOUT"
