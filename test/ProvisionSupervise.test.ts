@@ -223,6 +223,38 @@ describe("provisionSupervise", () => {
     { fastCheck: { numRuns: 80 } }
   )
 
+  it.effect("a timeout names the step that was running, not an earlier answer", () =>
+    Effect.gen(function*() {
+      // add says "already exists", then the config read hangs: the timeout is the read's.
+      const fiber = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "bottle-1",
+        (call) =>
+          call.argv.includes("cat")
+            ? Effect.never
+            : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }),
+        { timeout: Duration.seconds(3) }
+      ).pipe(Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(3))
+      const { outcome } = yield* Fiber.join(fiber)
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "Timeout" } })
+      if (outcome._tag !== "Failed") return
+      expect(outcome.error.argv).toContain("cat")
+      expect(outcome.error.message).not.toContain("already exists")
+      expect(outcome.error.message).toContain("before any answer from smolvm")
+    }))
+
+  it.effect("a replace whose remove fails is Failed with the CLI's words, never a false Replaced", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      state.removeFails = true
+      const { outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:5000/" }), "b", Model.handler(state))
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 3, error: { reason: "NonZeroExit", exitCode: 1 } })
+      if (outcome._tag === "Failed") expect(outcome.error.stderr).toContain("already exists")
+      expect(state.files.get("/home/node/.claude.json")!.mcpServers["supervise"]!.url).toBe("http://127.0.0.1:4318/")
+    }))
+
   it.effect("options.timeout bounds the whole provisioning, and the outcome says so", () =>
     Effect.gen(function*() {
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })

@@ -24,12 +24,6 @@ const verify = (
     return { outcome, logs, calls: yield* fake.calls }
   })
 
-const provisionWith = (handler: Smolvm.FakeHandler, options?: ProvisionSupervise.ProvisionOptions) =>
-  Effect.flatMap(Smolvm.makeTest(handler), (fake) =>
-    ProvisionSupervise.provisionSupervise(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "bottle-1", options).pipe(
-      Effect.provideService(Smolvm.Smolvm, fake.service)
-    ))
-
 const registered = (reachable: boolean) =>
   Effect.gen(function*() {
     const state = Model.makeState()
@@ -41,25 +35,6 @@ const registered = (reachable: boolean) =>
   })
 
 describe("verifySupervise", () => {
-  it.effect("a timeout names the step that was running, not an earlier answer", () =>
-    Effect.gen(function*() {
-      // add says "already exists", then the config read hangs: the timeout is the read's.
-      const fiber = yield* provisionWith(
-        (call) =>
-          call.argv.includes("cat")
-            ? Effect.never
-            : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }),
-        { timeout: Duration.seconds(3) }
-      ).pipe(Effect.fork)
-      yield* TestClock.adjust(Duration.seconds(3))
-      const outcome = yield* Fiber.join(fiber)
-      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "Timeout" } })
-      if (outcome._tag !== "Failed") return
-      expect(outcome.error.argv).toContain("cat")
-      expect(outcome.error.message).not.toContain("already exists")
-      expect(outcome.error.message).toContain("before any answer from smolvm")
-    }))
-
   it.effect("Skipped without a supervisePlan, and no exec", () =>
     Effect.gen(function*() {
       const { calls, outcome } = yield* verify(Plans.noSupervise(), () => Effect.die("no exec"))

@@ -28,9 +28,11 @@ export interface ModelState {
   readonly files: Map<string, ConfigFile>
   /** Whether `claude mcp get` reports a live connection. */
   reachable: boolean
+  /** Whether `claude mcp remove` fails (a locked or unwritable config), leaving the entry. */
+  removeFails: boolean
 }
 
-export const makeState = (): ModelState => ({ files: new Map(), reachable: true })
+export const makeState = (): ModelState => ({ files: new Map(), reachable: true, removeFails: false })
 
 const ok = (stdout = ""): FakeReply => ({ exitCode: 0, stdout })
 const exit1 = (stderr: string): FakeReply => ({ exitCode: 1, stderr })
@@ -78,7 +80,8 @@ export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) 
       case Guest.ADD:
         return add(args[0]!, args[1]!)
       case Guest.REPLACE: {
-        delete file.mcpServers[args[0]!]
+        // The script ignores remove's failure; the add then reports what is left.
+        if (!state.removeFails) delete file.mcpServers[args[0]!]
         return add(args[0]!, args[1]!)
       }
       case Guest.GET: {
