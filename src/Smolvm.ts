@@ -6,12 +6,12 @@
  * @since 0.1.0
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import * as Binary from "./internal/binary.js"
 import * as fake from "./internal/fake.js"
 import * as live from "./internal/live.js"
 import type { ExecFailed, SmolvmNotFound } from "./SmolvmError.js"
@@ -154,10 +154,7 @@ export const make: (
  */
 export const layer: Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> = Layer.effect(
   Smolvm,
-  Effect.flatMap(
-    Effect.orDie(Config.string("SMOLVM_BIN").pipe(Config.withDefault("smolvm"))),
-    (binary) => live.make({ binary })
-  )
+  Effect.flatMap(Effect.orDie(Binary.config), (binary) => live.make({ binary }))
 )
 
 /**

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Binary from "./internal/binary.js"
 import { isTransientSmolvmError } from "./internal/classify.js"
 
 /**
@@ -172,11 +173,6 @@ export class SmolvmNotFound extends Schema.TaggedError<SmolvmNotFound>()("Smolvm
    * @since 0.1.0
    */
   override get message(): string {
-    const what = this.reason === "NotFound"
-      ? "was not found"
-      : this.reason === "PermissionDenied"
-      ? "is not executable"
-      : "could not be started"
-    return `the smolvm binary ${JSON.stringify(this.binary)} ${what} (set SMOLVM_BIN to its path): ${this.detail}`
+    return `${Binary.problem(this.binary, this.reason)} (set SMOLVM_BIN to its path): ${this.detail}`
   }
 }
