@@ -38,7 +38,13 @@ export interface Prepared {
   readonly maxOutputBytes: number
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/**
+ * A name smolvm accepts for `-e` and `--secret-env`, and the CLI for
+ * `--token-env`.
+ *
+ * @internal
+ */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const hasNul = (s: string) => s.includes("\u0000")
 

@@ -1,0 +1,97 @@
+/**
+ * The flags `provision` and `verify` share, as `@effect/cli` options. The
+ * descriptions are the `--help` text.
+ *
+ * @internal
+ */
+import * as Options from "@effect/cli/Options"
+import type * as Option from "effect/Option"
+
+/** @internal */
+export const planFlags = {
+  machine: Options.text("machine").pipe(
+    Options.withPseudoName("NAME"),
+    Options.withDescription(
+      "The smolvm machine (bottle) to run in, as `smolvm machine exec --name NAME`: 1 to 128 characters from " +
+        "[A-Za-z0-9_-], starting with a letter or digit."
+    )
+  ),
+  url: Options.text("url").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "The URL the agent inside the guest uses to reach the supervise sidecar: any http(s) URL without credentials, " +
+        "e.g. http://127.0.0.1:4318/ under smolvm's TSI networking, http://100.96.0.1:4318/ under virtio-net."
+    )
+  ),
+  serverName: Options.text("server-name").pipe(
+    Options.withPseudoName("NAME"),
+    Options.withDescription("The MCP server name in the agent's Claude Code config. Default: supervise."),
+    Options.optional
+  ),
+  tokenEnv: Options.text("token-env").pipe(
+    Options.withPseudoName("VAR"),
+    Options.withDescription(
+      "The NAME of the host environment variable that holds the sidecar's bearer token (sent as " +
+        "`Authorization: Bearer …`). The value travels to the guest through smolvm --secret-env and is never " +
+        "printed or put on a command line; there is no flag that takes the token itself. Unset or empty is an error. " +
+        "Without this flag no header is registered."
+    ),
+    Options.optional
+  ),
+  user: Options.text("user").pipe(
+    Options.withPseudoName("USER"),
+    Options.withDescription("The agent user inside the guest; registration runs as this user. Default: node."),
+    Options.optional
+  ),
+  home: Options.text("home").pipe(
+    Options.withPseudoName("PATH"),
+    Options.withDescription("The agent's home inside the guest (absolute). Default: /home/USER (/root for root)."),
+    Options.optional
+  ),
+  configDir: Options.text("config-dir").pipe(
+    Options.withPseudoName("PATH"),
+    Options.withDescription(
+      "The agent's CLAUDE_CONFIG_DIR inside the guest (absolute), when it sets one; the config file is then " +
+        "DIR/.claude.json instead of HOME/.claude.json."
+    ),
+    Options.optional
+  ),
+  timeout: Options.text("timeout").pipe(
+    Options.withPseudoName("DURATION"),
+    Options.withDescription(
+      "Overall deadline, retries included, e.g. 30s, 2m, 500ms, 1m30s. Default: 60s for provision, 90s for verify."
+    ),
+    Options.optional
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription(
+      "Validate the plan and print the exact smolvm command line(s) that would run, then exit without running " +
+        "anything. The token is shown as a reference to the --token-env variable."
+    )
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription(
+      "Print the outcome (or the dry run) as one JSON object on stdout instead of a sentence. Logs stay on stderr."
+    )
+  )
+} as const
+
+/**
+ * The parsed flags, before they are checked: every value as typed. Public as
+ * `Cli.PlanFlags`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PlanFlags {
+  readonly machine: string
+  readonly url: string
+  readonly serverName: Option.Option<string>
+  readonly tokenEnv: Option.Option<string>
+  readonly user: Option.Option<string>
+  readonly home: Option.Option<string>
+  readonly configDir: Option.Option<string>
+  readonly timeout: Option.Option<string>
+  readonly dryRun: boolean
+  readonly json: boolean
+}

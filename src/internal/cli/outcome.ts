@@ -1,0 +1,83 @@
+/**
+ * Printing an outcome: one sentence for people or the encoded outcome as JSON,
+ * and a failure when it is not a success so the process exits 1.
+ *
+ * @internal
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as ProvisionSupervise from "../../ProvisionSupervise.js"
+import { OutcomeNotOk } from "./errors.js"
+
+const plural = (n: number) => `${n} exec${n === 1 ? "" : "s"}`
+
+const failed = (outcome: ProvisionSupervise.Failed): string =>
+  `Failed: ${outcome.error.message} (${plural(outcome.execs)})\n` +
+  `Register by hand inside the bottle, as the agent user: ${outcome.hint}`
+
+/** @internal */
+export const describeProvision = (outcome: ProvisionSupervise.ProvisionOutcome): string => {
+  switch (outcome._tag) {
+    case "Skipped":
+      return `Skipped: supervise is off for ${outcome.target}`
+    case "Registered":
+      return `Registered: ${outcome.serverName} → ${outcome.url} in ${outcome.target} (${plural(outcome.execs)})`
+    case "Unchanged":
+      return `Unchanged: ${outcome.serverName} → ${outcome.url} was already registered in ${outcome.target} (${
+        plural(outcome.execs)
+      })`
+    case "Replaced":
+      return `Replaced: ${outcome.serverName} → ${outcome.url} in ${outcome.target}${
+        outcome.previousUrl === undefined ? "" : `, was ${outcome.previousUrl}`
+      } (changed: ${outcome.changed.join(", ")}; ${plural(outcome.execs)})`
+    case "Failed":
+      return failed(outcome)
+  }
+}
+
+/** @internal */
+export const describeVerify = (outcome: ProvisionSupervise.VerifyOutcome): string => {
+  switch (outcome._tag) {
+    case "Skipped":
+      return `Skipped: supervise is off for ${outcome.target}`
+    case "Connected":
+      return `Connected: the agent in ${outcome.target} reaches ${outcome.serverName} at ${
+        outcome.registeredUrl ?? outcome.url
+      }`
+    case "Unreachable":
+      return `Unreachable: the agent in ${outcome.target} cannot use ${outcome.serverName}${
+        outcome.registeredUrl === undefined ? "" : ` (registered as ${outcome.registeredUrl})`
+      }: ${outcome.reason}`
+    case "NotRegistered":
+      return `NotRegistered: the agent's config in ${outcome.target} has no MCP server named ${outcome.serverName}; ` +
+        `run bottle-supervise provision`
+    case "Failed":
+      return failed(outcome)
+  }
+}
+
+// Skipped never reaches here: the CLI's plan always has a supervisePlan (--url is required).
+const OK_TAGS: ReadonlySet<string> = new Set(["Registered", "Unchanged", "Replaced", "Connected"])
+
+/**
+ * Prints `outcome` on stdout and fails with `OutcomeNotOk` unless it is a
+ * success.
+ *
+ * @internal
+ */
+export const report = <A extends { readonly _tag: string }, I>(
+  outcome: A,
+  schema: Schema.Schema<A, I>,
+  json: boolean,
+  describe: (outcome: A) => string
+): Effect.Effect<void, OutcomeNotOk> =>
+  Effect.gen(function*() {
+    if (json) {
+      const encoded = yield* Effect.orDie(Schema.encode(schema)(outcome))
+      yield* Console.log(JSON.stringify(encoded))
+    } else {
+      yield* Console.log(describe(outcome))
+    }
+    if (!OK_TAGS.has(outcome._tag)) return yield* new OutcomeNotOk({ outcome: outcome._tag })
+  })

@@ -1,0 +1,119 @@
+/**
+ * From flags to a decoded plan: every problem is collected, so one run reports
+ * them all, and named by the flag the operator typed rather than the plan's
+ * field path.
+ *
+ * @internal
+ */
+import * as Config from "effect/Config"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import { problem as machineNameProblem } from "../../MachineName.js"
+import * as SupervisePlan from "../../SupervisePlan.js"
+import { ENV_NAME } from "../request.js"
+import { PlanError } from "./errors.js"
+import type { PlanFlags } from "./flags.js"
+import * as Humantime from "./humantime.js"
+
+/**
+ * What a command needs once the flags have become a plan.
+ *
+ * @internal
+ */
+export interface Resolved {
+  readonly plan: SupervisePlan.SmolmachinesBottlePlan
+  readonly supervise: SupervisePlan.SupervisePlan
+  readonly target: string
+  readonly timeout: Duration.Duration | undefined
+}
+
+const FLAG_OF_PATH: Readonly<Record<string, string>> = {
+  "supervisePlan.agentUrl": "--url",
+  "supervisePlan.serverName": "--server-name",
+  "supervisePlan.token": "the token in --token-env",
+  "agent.user": "--user",
+  "agent.home": "--home",
+  "agent.configDir": "--config-dir"
+}
+
+// An optional field with a default decodes through `X | undefined`: when X
+// fails, the `undefined` branch fails too, and says nothing useful.
+const UNDEFINED_BRANCH = /^Expected undefined, actual /
+
+const formatParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .filter((issue) => !UNDEFINED_BRANCH.test(issue.message))
+    .map((issue) => {
+      const path = issue.path.map(String).join(".")
+      return `${FLAG_OF_PATH[path] ?? (path || "plan")}: ${issue.message}`
+    })
+
+/**
+ * Checks the flags and decodes the plan they describe, reading the token from
+ * the `--token-env` variable.
+ *
+ * @internal
+ */
+export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
+  Effect.gen(function*() {
+    const problems: Array<string> = []
+    const badMachine = machineNameProblem(flags.machine)
+    if (badMachine !== undefined) problems.push(`--machine: ${badMachine}`)
+
+    const timeout = Option.match(flags.timeout, {
+      onNone: () => undefined,
+      onSome: (text) => {
+        const parsed = Humantime.parse(text)
+        if (parsed === undefined) {
+          problems.push(`--timeout: ${JSON.stringify(text)} is not a duration like 30s, 2m, 500ms or 1m30s`)
+        }
+        return parsed
+      }
+    })
+
+    let token: string | undefined
+    if (Option.isSome(flags.tokenEnv)) {
+      const name = flags.tokenEnv.value
+      if (!ENV_NAME.test(name)) {
+        problems.push(`--token-env: ${JSON.stringify(name)} is not an environment variable name`)
+      } else {
+        const value = yield* Config.option(Config.redacted(name)).pipe(
+          Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
+        )
+        if (Option.isNone(value)) {
+          problems.push(`--token-env: the environment variable ${name} is not set`)
+        } else if (Redacted.value(value.value).length === 0) {
+          problems.push(`--token-env: the environment variable ${name} is empty`)
+        } else {
+          token = Redacted.value(value.value)
+        }
+      }
+    }
+
+    const input = {
+      supervisePlan: {
+        agentUrl: flags.url,
+        ...Option.match(flags.serverName, { onNone: () => ({}), onSome: (serverName) => ({ serverName }) }),
+        ...(token === undefined ? {} : { token })
+      },
+      agent: {
+        ...Option.match(flags.user, { onNone: () => ({}), onSome: (user) => ({ user }) }),
+        ...Option.match(flags.home, { onNone: () => ({}), onSome: (home) => ({ home }) }),
+        ...Option.match(flags.configDir, { onNone: () => ({}), onSome: (configDir) => ({ configDir }) })
+      }
+    }
+    const decoded = yield* Effect.either(SupervisePlan.decode(input))
+    if (Either.isLeft(decoded)) {
+      const lines = formatParseError(decoded.left)
+      problems.push(...(lines.length > 0 ? lines : [ParseResult.TreeFormatter.formatErrorSync(decoded.left)]))
+    }
+    if (problems.length > 0 || Either.isLeft(decoded)) return yield* new PlanError({ problems })
+    const plan = decoded.right
+    const supervise = plan.supervisePlan
+    if (supervise === undefined) return yield* new PlanError({ problems: ["--url: required"] })
+    return { plan, supervise, target: flags.machine, timeout }
+  })
