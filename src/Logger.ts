@@ -33,10 +33,15 @@ export const LogKeys = {
 } as const
 
 /**
- * One captured log entry.
+ * One captured log entry, with the annotations as plain strings so tests can
+ * compare them directly.
  *
  * @since 0.1.0
  * @category testing
+ * @example
+ * import { Logger } from "bottle-supervise"
+ *
+ * const outcomeOf = (log: Logger.CapturedLog) => log.annotations[Logger.LogKeys.outcome]
  */
 export interface CapturedLog {
   readonly level: LogLevel.LogLevel["label"]
@@ -105,10 +110,17 @@ const operatorLine = (options: EffectLogger.Logger.Options<unknown>): string => 
 
 /**
  * A human logger for operators: one plain line per entry on stderr,
- * `bottle-supervise[bottle-1] warning: ...`.
+ * `bottle-supervise[bottle-1] warning: ...`. Exported beside `layerOperator`
+ * for applications that add it to their own loggers instead of replacing the
+ * default one.
  *
  * @since 0.1.0
  * @category loggers
+ * @example
+ * import { Logger } from "bottle-supervise"
+ * import { Logger as EffectLogger } from "effect"
+ *
+ * const AlsoOperator = EffectLogger.add(Logger.operatorLogger)
  */
 export const operatorLogger: EffectLogger.Logger<unknown, void> = EffectLogger.make((options) => {
   process.stderr.write(`${operatorLine(options)}\n`)

@@ -47,7 +47,13 @@ export const MachineName = Schema.String.pipe(
 )
 
 /**
+ * A string that passed `MachineName`: safe to hand to smolvm as `--name`.
+ *
  * @since 0.1.0
  * @category schemas
+ * @example
+ * import { MachineName } from "bottle-supervise"
+ *
+ * const name: MachineName.MachineName = MachineName.MachineName.make("bottle-1")
  */
 export type MachineName = typeof MachineName.Type

@@ -16,20 +16,47 @@ import * as fake from "./internal/fake.js"
 import * as live from "./internal/live.js"
 import type { ExecFailed, SmolvmNotFound } from "./SmolvmError.js"
 
+// Re-exported so a caller of `machineExec` can handle its errors with one import.
 export {
   /**
+   * A `smolvm machine exec` that did not succeed (see `SmolvmError.ExecFailed`).
+   *
    * @since 0.1.0
    * @category errors
+   * @example
+   * import { Smolvm } from "bottle-supervise"
+   * import { Effect } from "effect"
+   *
+   * const whoami = Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["id", "-un"])).pipe(
+   *   Effect.catchTag("ExecFailed", (error: Smolvm.ExecFailed) =>
+   *     error.transient ? Effect.succeed(undefined) : Effect.fail(error)
+   *   )
+   * )
    */
   ExecFailed,
   /**
+   * Why an exec failed (see `SmolvmError.ExecFailureReason`).
+   *
    * @since 0.1.0
    * @category errors
+   * @example
+   * import { Smolvm } from "bottle-supervise"
+   *
+   * const retryable: ReadonlyArray<Smolvm.ExecFailureReason> = ["MachineNotRunning", "Timeout"]
    */
   ExecFailureReason,
   /**
+   * The smolvm binary could not be started (see `SmolvmError.SmolvmNotFound`).
+   *
    * @since 0.1.0
    * @category errors
+   * @example
+   * import { Smolvm } from "bottle-supervise"
+   * import { Effect } from "effect"
+   *
+   * const ls = Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["ls"])).pipe(
+   *   Effect.catchTag("SmolvmNotFound", (error: Smolvm.SmolvmNotFound) => Effect.die(error.message))
+   * )
    */
   SmolvmNotFound
 } from "./SmolvmError.js"
@@ -50,6 +77,16 @@ export {
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Redacted } from "effect"
+ *
+ * const options: Smolvm.ExecOptions = {
+ *   env: { LANG: "C.UTF-8" },
+ *   secretEnv: { API_TOKEN: Redacted.make("s3cret") },
+ *   workdir: "/home/node",
+ *   timeout: "10 seconds"
+ * }
  */
 export interface ExecOptions {
   readonly env?: Readonly<Record<string, string>> | undefined
@@ -61,10 +98,15 @@ export interface ExecOptions {
 
 /**
  * A finished exec whose guest command exited 0. `truncated` is true when either
- * stream was larger than `maxOutputBytes` and was cut in the middle.
+ * stream was larger than `maxOutputBytes` and was cut in the middle. Any
+ * other exit is an `ExecFailed`, so `exitCode` is 0 here.
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ *
+ * const firstLine = (result: Smolvm.ExecResult) => (result.truncated ? undefined : result.stdout.split("\n")[0])
  */
 export interface ExecResult {
   readonly exitCode: number
@@ -74,10 +116,19 @@ export interface ExecResult {
 }
 
 /**
- * The service's shape.
+ * The service's shape: one operation, so a fake is a single function (see
+ * `makeTest` for one that classifies like the live service).
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const echo: Smolvm.Service = {
+ *   machineExec: (_target, argv) =>
+ *     Effect.succeed({ exitCode: 0, stdout: `${argv.join(" ")}\n`, stderr: "", truncated: false })
+ * }
  */
 export interface Service {
   /**
@@ -92,6 +143,9 @@ export interface Service {
 }
 
 /**
+ * The tag of the service every operation of this library needs. Provide it
+ * with `layer` in production and `layerTest` in tests.
+ *
  * @since 0.1.0
  * @category tags
  * @example
@@ -113,6 +167,10 @@ export class Smolvm extends Context.Tag("bottle-supervise/Smolvm")<Smolvm, Servi
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ *
+ * const options: Smolvm.MakeOptions = { binary: "/usr/local/bin/smolvm", killGrace: "1 second" }
  */
 export interface MakeOptions {
   readonly binary?: string | undefined
@@ -176,6 +234,10 @@ export const layerWith = (options: MakeOptions): Layer.Layer<Smolvm, never, Comm
  *
  * @since 0.1.0
  * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ *
+ * const ranAsAgent = (call: Smolvm.RecordedExec) => call.argv.includes("node")
  */
 export interface RecordedExec {
   readonly target: string
@@ -184,12 +246,19 @@ export interface RecordedExec {
 }
 
 /**
- * What a test handler answers: the guest's exit code and output (non-zero
- * codes and `Error: ` lines are classified exactly as the live service does),
- * or a `SmolvmNotFound`.
+ * What a test handler answers: the guest's exit code and output, as the smolvm
+ * client would print them. Non-zero codes and smolvm's `Error: ` lines are
+ * classified exactly as the live service does.
  *
  * @since 0.1.0
  * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ *
+ * const notRunning: Smolvm.FakeReply = {
+ *   exitCode: 1,
+ *   stderr: "Error: agent operation failed: connect: machine 'b' is not running."
+ * }
  */
 export interface FakeReply {
   readonly exitCode: number
@@ -198,16 +267,33 @@ export interface FakeReply {
 }
 
 /**
+ * Answers one call of a test service: a `FakeReply`, or a `SmolvmNotFound` to
+ * act as a host without the smolvm binary.
+ *
  * @since 0.1.0
  * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const handler: Smolvm.FakeHandler = (call) =>
+ *   call.target === "gone"
+ *     ? Effect.fail(new Smolvm.SmolvmNotFound({ binary: "smolvm", reason: "NotFound", detail: "spawn smolvm ENOENT" }))
+ *     : Effect.succeed({ exitCode: 0 })
  */
 export type FakeHandler = (call: RecordedExec) => Effect.Effect<FakeReply, SmolvmNotFound>
 
 /**
- * A test service and what it has recorded.
+ * A test service and what it has recorded, for tests that assert on the
+ * commands a launcher ran.
  *
  * @since 0.1.0
  * @category testing
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const targets = (test: Smolvm.TestSmolvm) => Effect.map(test.calls, (calls) => calls.map((call) => call.target))
  */
 export interface TestSmolvm {
   readonly service: Service

@@ -42,8 +42,14 @@ export const ExecFailureReason = Schema.Literal(
 )
 
 /**
+ * One of the `ExecFailureReason` literals: switch on it exhaustively.
+ *
  * @since 0.1.0
  * @category models
+ * @example
+ * import type { ExecFailureReason } from "bottle-supervise/SmolvmError"
+ *
+ * const beforeAnyProcess = (reason: ExecFailureReason) => reason === "InvalidTarget" || reason === "InvalidRequest"
  */
 export type ExecFailureReason = typeof ExecFailureReason.Type
 
@@ -154,8 +160,10 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
 }
 
 /**
- * The smolvm binary could not be started: it is missing (`NotFound`) or not
- * executable (`PermissionDenied`).
+ * The smolvm binary could not be started: it is missing (`NotFound`), not
+ * executable (`PermissionDenied`), or the spawn failed otherwise (`Unknown`).
+ * An error of the effect rather than a `Failed` outcome, because no bottle can
+ * be reached without the binary.
  *
  * @since 0.1.0
  * @category errors
@@ -163,6 +171,7 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
  * import { SmolvmNotFound } from "bottle-supervise/SmolvmError"
  *
  * new SmolvmNotFound({ binary: "/opt/smolvm", reason: "NotFound", detail: "spawn /opt/smolvm ENOENT" }).message
+ * // "the smolvm binary \"/opt/smolvm\" was not found (set SMOLVM_BIN to its path): spawn /opt/smolvm ENOENT"
  */
 export class SmolvmNotFound extends Schema.TaggedError<SmolvmNotFound>()("SmolvmNotFound", {
   binary: Schema.String,

@@ -52,8 +52,14 @@ export const AgentUrl = Schema.String.pipe(
 )
 
 /**
+ * A URL that passed `AgentUrl`.
+ *
  * @since 0.1.0
  * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const url: SupervisePlan.AgentUrl = SupervisePlan.AgentUrl.make("http://100.96.0.1:4318/")
  */
 export type AgentUrl = typeof AgentUrl.Type
 
@@ -79,8 +85,14 @@ export const ServerName = Schema.String.pipe(
 )
 
 /**
+ * A name that passed `ServerName`.
+ *
  * @since 0.1.0
  * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const name: SupervisePlan.ServerName = SupervisePlan.ServerName.make("supervise")
  */
 export type ServerName = typeof ServerName.Type
 
@@ -104,8 +116,14 @@ export const UserName = Schema.String.pipe(
 )
 
 /**
+ * A user name that passed `UserName`.
+ *
  * @since 0.1.0
  * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const user: SupervisePlan.UserName = SupervisePlan.UserName.make("node")
  */
 export type UserName = typeof UserName.Type
 
@@ -134,8 +152,14 @@ export const AbsolutePath = Schema.String.pipe(
 )
 
 /**
+ * A path that passed `AbsolutePath`.
+ *
  * @since 0.1.0
  * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const home: SupervisePlan.AbsolutePath = SupervisePlan.AbsolutePath.make("/home/node")
  */
 export type AbsolutePath = typeof AbsolutePath.Type
 
@@ -181,7 +205,7 @@ export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")(
  * @example
  * import { SupervisePlan } from "bottle-supervise"
  *
- * SupervisePlan.makeAgentPlan({ user: "dev" }).configFile // "/home/dev/.claude.json"
+ * SupervisePlan.makeAgentPlan({ user: SupervisePlan.UserName.make("dev") }).configFile // "/home/dev/.claude.json"
  */
 export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
   user: UserName,

@@ -2,6 +2,10 @@
  * bottle-supervise: register a bottle's supervise MCP sidecar in the agent's
  * Claude Code config inside a smolvm microVM.
  *
+ * Each module is also importable on its own, as `bottle-supervise/<Module>`;
+ * the CLI is only there (`bottle-supervise/Cli`): importing the library does
+ * not load `@effect/cli`.
+ *
  * @since 0.1.0
  */
 
@@ -9,6 +13,13 @@
  * The `Smolvm` service and its live and test layers.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { Smolvm } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const SmolvmLive = Smolvm.layer.pipe(Layer.provide(NodeContext.layer))
  */
 export * as Smolvm from "./Smolvm.js"
 
@@ -16,6 +27,11 @@ export * as Smolvm from "./Smolvm.js"
  * Typed errors of `smolvm machine exec`.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { SmolvmError } from "bottle-supervise"
+ *
+ * const retry = (error: SmolvmError.ExecFailed) => error.transient
  */
 export * as SmolvmError from "./SmolvmError.js"
 
@@ -23,6 +39,11 @@ export * as SmolvmError from "./SmolvmError.js"
  * smolvm machine-name validation.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { MachineName } from "bottle-supervise"
+ *
+ * MachineName.problem("bottle-1") // undefined
  */
 export * as MachineName from "./MachineName.js"
 
@@ -30,6 +51,11 @@ export * as MachineName from "./MachineName.js"
  * The bottle plan schema.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const plan = SupervisePlan.decode({ supervisePlan: { agentUrl: "http://127.0.0.1:4318/" } })
  */
 export * as SupervisePlan from "./SupervisePlan.js"
 
@@ -37,6 +63,13 @@ export * as SupervisePlan from "./SupervisePlan.js"
  * Registration, reconciliation and verification.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { ProvisionSupervise, SupervisePlan } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const provision = (plan: SupervisePlan.SmolmachinesBottlePlan) =>
+ *   ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.map((outcome) => outcome._tag))
  */
 export * as ProvisionSupervise from "./ProvisionSupervise.js"
 
@@ -44,5 +77,10 @@ export * as ProvisionSupervise from "./ProvisionSupervise.js"
  * Log annotations, an operator logger and a capture helper.
  *
  * @since 0.1.0
+ * @category modules
+ * @example
+ * import { Logger } from "bottle-supervise"
+ *
+ * Logger.LogKeys.outcome // "supervise.outcome"
  */
 export * as Logger from "./Logger.js"

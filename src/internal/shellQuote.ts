@@ -1,8 +1,8 @@
 /**
  * POSIX shell quoting for text meant to be pasted into a shell by a person.
  *
- * Library code never builds shell strings from data; this exists only for the
- * operator-facing manual hint.
+ * Library code never builds shell strings from data; this exists only for what
+ * operators read: the manual hint and the CLI's `--dry-run` command lines.
  *
  * @internal
  */
