@@ -39,10 +39,15 @@ const common = {
 
 /**
  * The plan has no `supervisePlan`: supervise is off for this bottle and
- * nothing ran.
+ * nothing ran. An outcome rather than an error, so a launcher can provision
+ * every bottle the same way.
  *
  * @since 0.1.0
  * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * new ProvisionSupervise.Skipped({ target: "bottle-1" })._tag // "Skipped"
  */
 export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: Schema.String }) {}
 
@@ -51,14 +56,29 @@ export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: 
  *
  * @since 0.1.0
  * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const firstTime = (outcome: ProvisionSupervise.ProvisionOutcome): outcome is ProvisionSupervise.Registered =>
+ *   outcome._tag === "Registered"
  */
 export class Registered extends Schema.TaggedClass<Registered>()("Registered", common) {}
 
 /**
- * An entry with the same transport, URL and headers was already there.
+ * An entry with the same transport, URL and headers was already there, so a
+ * relaunch writes nothing.
  *
  * @since 0.1.0
  * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const outcome = new ProvisionSupervise.Unchanged({
+ *   target: "bottle-1",
+ *   serverName: "supervise",
+ *   url: "http://127.0.0.1:4318/",
+ *   execs: 2
+ * })
  */
 export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", common) {}
 
@@ -68,6 +88,10 @@ export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", comm
  *
  * @since 0.1.0
  * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const tokenRotated = (outcome: ProvisionSupervise.Replaced) => outcome.changed.includes("headers")
  */
 export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
   ...common,
@@ -82,6 +106,11 @@ export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
  *
  * @since 0.1.0
  * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const tellOperator = (outcome: ProvisionSupervise.Failed) =>
+ *   `${outcome.error.message}${outcome.error.transient ? " (may pass on a retry)" : ""}; by hand: ${outcome.hint}`
  */
 export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
   ...common,
@@ -90,6 +119,23 @@ export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
 }) {}
 
 /**
+ * What `provisionSupervise` reports, as a Schema so a launcher can encode it
+ * (for JSON logs, say) and decode it back.
+ *
+ * @since 0.1.0
+ * @category outcomes
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * const toJson = Schema.encodeSync(ProvisionSupervise.ProvisionOutcome)
+ */
+export const ProvisionOutcome = Schema.Union(Skipped, Registered, Unchanged, Replaced, Failed)
+
+/**
+ * One of `Skipped`, `Registered`, `Unchanged`, `Replaced`, `Failed`: switch
+ * on `_tag`.
+ *
  * @since 0.1.0
  * @category outcomes
  * @example
@@ -103,12 +149,6 @@ export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
  *       return outcome._tag
  *   }
  * }
- */
-export const ProvisionOutcome = Schema.Union(Skipped, Registered, Unchanged, Replaced, Failed)
-
-/**
- * @since 0.1.0
- * @category outcomes
  */
 export type ProvisionOutcome = typeof ProvisionOutcome.Type
 
@@ -124,6 +164,14 @@ export type ProvisionOutcome = typeof ProvisionOutcome.Type
  *
  * @since 0.1.0
  * @category models
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ * import { Schedule } from "effect"
+ *
+ * const options: ProvisionSupervise.ProvisionOptions = {
+ *   timeout: "2 minutes",
+ *   retry: Schedule.spaced("500 millis")
+ * }
  */
 export interface ProvisionOptions {
   readonly timeout?: Duration.DurationInput | undefined
@@ -359,10 +407,15 @@ const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
 
 
 /**
- * The agent's health check reports a live MCP connection to the sidecar.
+ * The agent's health check reports a live MCP connection to the planned
+ * sidecar URL.
  *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const reachedAt = (outcome: ProvisionSupervise.Connected) => outcome.registeredUrl ?? outcome.url
  */
 export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
   ...common,
@@ -377,6 +430,11 @@ export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
  *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const stale = (outcome: ProvisionSupervise.Unreachable) =>
+ *   outcome.registeredUrl !== undefined && outcome.registeredUrl !== outcome.url
  */
 export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
   ...common,
@@ -385,22 +443,40 @@ export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable"
 }) {}
 
 /**
- * The agent's config has no server under the plan's name.
+ * The agent's config has no server under the plan's name, so the agent will
+ * not see the supervise tools until the bottle is provisioned.
  *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const needsProvisioning = (outcome: ProvisionSupervise.VerifyOutcome) => outcome._tag === "NotRegistered"
  */
 export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", common) {}
 
 /**
+ * What `verifySupervise` reports, as a Schema so it can be encoded for output.
+ *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * const toJson = Schema.encodeSync(ProvisionSupervise.VerifyOutcome)
  */
 export const VerifyOutcome = Schema.Union(Skipped, Connected, Unreachable, NotRegistered, Failed)
 
 /**
+ * One of `Skipped`, `Connected`, `Unreachable`, `NotRegistered`, `Failed`.
+ *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const ok = (outcome: ProvisionSupervise.VerifyOutcome) => outcome._tag === "Connected"
  */
 export type VerifyOutcome = typeof VerifyOutcome.Type
 
@@ -411,6 +487,10 @@ export type VerifyOutcome = typeof VerifyOutcome.Type
  *
  * @since 0.1.0
  * @category verification
+ * @example
+ * import { ProvisionSupervise } from "bottle-supervise"
+ *
+ * const options: ProvisionSupervise.VerifyOptions = { timeout: "45 seconds" }
  */
 export interface VerifyOptions {
   readonly timeout?: Duration.DurationInput | undefined
