@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as HashSet from "effect/HashSet"
+import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as EffectLogger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -52,7 +53,11 @@ export interface CapturedLog {
 }
 
 const render = (message: unknown): string =>
-  Array.isArray(message) ? message.map(render).join(" ") : typeof message === "string" ? message : String(message)
+  Array.isArray(message)
+    ? message.map(render).join(" ")
+    : typeof message === "string"
+    ? message
+    : Inspectable.toStringUnknown(message, 0)
 
 const toCaptured = (options: EffectLogger.Logger.Options<unknown>): CapturedLog => {
   const annotations: Record<string, string> = {}

@@ -13,7 +13,6 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -22,6 +21,7 @@ import * as Guest from "./internal/guest.js"
 import * as MachineLocks from "./internal/machineLocks.js"
 import * as McpGet from "./internal/mcpGet.js"
 import { scrub } from "./internal/redact.js"
+import { timeoutProblem } from "./internal/request.js"
 import * as Runner from "./internal/runner.js"
 import { LogKeys } from "./Logger.js"
 import { problem } from "./MachineName.js"
@@ -244,11 +244,8 @@ const invalidCall = (
     new ExecFailed({ target, argv: [...argv], reason, stdout: "", stderr: "", detail })
   const badName = problem(target)
   if (badName !== undefined) return invalid("InvalidTarget", badName)
-  if (timeout === undefined) return undefined
-  const decoded = Duration.decodeUnknown(timeout)
-  return Option.isNone(decoded) || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1
-    ? invalid("InvalidRequest", "timeout must be a finite duration of at least 1ms")
-    : undefined
+  const badTimeout = timeoutProblem(timeout)
+  return badTimeout === undefined ? undefined : invalid("InvalidRequest", badTimeout)
 }
 
 /** What one provisioning or verification knows once the plan is checked. */

@@ -20,6 +20,12 @@ describe("Logger", () => {
       expect(logs[0]!.line).toBe(`level=WARN message="disk is full" bottle.target="bottle-1"`)
     }))
 
+  it.effect("capture renders structured messages as JSON, not [object Object]", () =>
+    Effect.gen(function*() {
+      const [, logs] = yield* Logger.capture(Effect.logInfo({ bottle: "b-1", execs: 2 }))
+      expect(logs[0]!.message).toBe(`{"bottle":"b-1","execs":2}`)
+    }))
+
   it.effect("capture does not leak into the surrounding logger", () =>
     Effect.gen(function*() {
       const outer: Array<string> = []

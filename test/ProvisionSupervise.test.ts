@@ -255,6 +255,23 @@ describe("provisionSupervise", () => {
       expect(state.files.get("/home/node/.claude.json")!.mcpServers["supervise"]!.url).toBe("http://127.0.0.1:4318/")
     }))
 
+  it.effect.prop(
+    "an unusable timeout is Failed before any exec, with a clear reason",
+    [fc.constantFrom<Duration.DurationInput>(0, -5, Duration.infinity, Number.NaN, "0 millis")],
+    ([timeout]) =>
+      Effect.gen(function*() {
+        const { calls, outcome } = yield* provision(
+          Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+          "b",
+          () => Effect.die("no exec"),
+          { timeout }
+        )
+        expect(calls).toHaveLength(0)
+        expect(outcome).toMatchObject({ _tag: "Failed", execs: 0, error: { reason: "InvalidRequest" } })
+        if (outcome._tag === "Failed") expect(outcome.error.message).toContain("timeout must be a finite duration")
+      })
+  )
+
   it.effect("options.timeout bounds the whole provisioning, and the outcome says so", () =>
     Effect.gen(function*() {
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })

@@ -51,6 +51,15 @@ const hasNul = (s: string) => s.includes("\u0000")
 /** @internal */
 export const secretHostVar = (index: number): string => `BOTTLE_SUPERVISE_SECRET_${index}`
 
+/** Why `timeout` is not a usable deadline, or `undefined` when it is (or absent). @internal */
+export const timeoutProblem = (timeout: Duration.DurationInput | undefined): string | undefined => {
+  if (timeout === undefined) return undefined
+  const decoded = Duration.decodeUnknown(timeout)
+  return decoded._tag === "None" || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1
+    ? "timeout must be a finite duration of at least 1ms"
+    : undefined
+}
+
 const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string | undefined => {
   if (argv.length === 0) return "argv must not be empty"
   if (argv.some(hasNul)) return "argv must not contain NUL characters"
@@ -66,12 +75,8 @@ const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string
   if (options.workdir !== undefined && (!options.workdir.startsWith("/") || hasNul(options.workdir))) {
     return "workdir must be an absolute path"
   }
-  if (options.timeout !== undefined) {
-    const timeout = Duration.decodeUnknown(options.timeout)
-    if (timeout._tag === "None" || !Duration.isFinite(timeout.value) || Duration.toMillis(timeout.value) < 1) {
-      return "timeout must be a finite duration of at least 1ms"
-    }
-  }
+  const badTimeout = timeoutProblem(options.timeout)
+  if (badTimeout !== undefined) return badTimeout
   const max = options.maxOutputBytes
   if (max !== undefined && (!Number.isSafeInteger(max) || max < 2)) return "maxOutputBytes must be an integer >= 2"
   return undefined
