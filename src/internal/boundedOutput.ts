@@ -6,7 +6,9 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { REDACTED, scrubSecrets } from "./redact.js"
 
 /** @internal */
 export interface Captured {
@@ -33,6 +35,34 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => 
     offset += chunk.length
   }
   return out
+}
+
+/** `text` without a trailing piece that begins one of `values`. */
+const dropSplitEnd = (text: string, values: ReadonlyArray<string>): string => {
+  let end = text.length
+  for (const value of values) {
+    for (let n = Math.min(value.length - 1, text.length); n > 0; n--) {
+      if (text.endsWith(value.slice(0, n))) {
+        end = Math.min(end, text.length - n)
+        break
+      }
+    }
+  }
+  return end === text.length ? text : `${text.slice(0, end)}${REDACTED}`
+}
+
+/** `text` without a leading piece that ends one of `values`. */
+const dropSplitStart = (text: string, values: ReadonlyArray<string>): string => {
+  let start = 0
+  for (const value of values) {
+    for (let n = Math.min(value.length - 1, text.length); n > 0; n--) {
+      if (text.startsWith(value.slice(value.length - n))) {
+        start = Math.max(start, n)
+        break
+      }
+    }
+  }
+  return start === 0 ? text : `${REDACTED}${text.slice(start)}`
 }
 
 /** @internal */
@@ -73,13 +103,18 @@ export const makeCollector = (limit: number) => {
       }
     }
   }
-  const result = (): Captured => {
+  // Secrets are removed from each side of the cut on its own, and a piece of a
+  // secret left at either edge of the cut goes too: the exact match alone would
+  // miss a token the cut split in two.
+  const result = (secrets: ReadonlyArray<Redacted.Redacted<string>> = []): Captured => {
     const kept = state.headBytes + state.tailBytes
     const truncated = state.total > kept
-    const head = decoder().decode(concat(state.head, state.headBytes))
-    const tail = decoder().decode(concat(state.tail, state.tailBytes))
+    const head = scrubSecrets(decoder().decode(concat(state.head, state.headBytes)), secrets)
+    const tail = scrubSecrets(decoder().decode(concat(state.tail, state.tailBytes)), secrets)
+    if (!truncated) return { text: scrubSecrets(head + tail, secrets), bytes: state.total, truncated }
+    const values = secrets.map(Redacted.value).filter((v) => v.length > 0)
     return {
-      text: truncated ? head + cutMarker(state.total - kept) + tail : head + tail,
+      text: dropSplitEnd(head, values) + cutMarker(state.total - kept) + dropSplitStart(tail, values),
       bytes: state.total,
       truncated
     }

@@ -6,19 +6,20 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type { ExecOptions, FakeHandler, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
 import { ExecFailed } from "../SmolvmError.js"
 import { makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
-import { scrub, scrubSecrets } from "./redact.js"
+import { scrub } from "./redact.js"
 import { prepare } from "./request.js"
 
-const bound = (text: string, limit: number) => {
+const bound = (text: string, limit: number, secrets: ReadonlyArray<Redacted.Redacted<string>>) => {
   const collector = makeCollector(limit)
   collector.push(new TextEncoder().encode(text))
-  return collector.result()
+  return collector.result(secrets)
 }
 
 /** @internal */
@@ -35,10 +36,10 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         if (Either.isLeft(prepared)) return yield* prepared.left
         const p = prepared.right
         const reply = yield* handler(call)
-        const out = bound(reply.stdout ?? "", p.maxOutputBytes)
-        const err = bound(reply.stderr ?? "", p.maxOutputBytes)
-        const stdout = scrubSecrets(out.text, p.secrets)
-        const stderr = scrubSecrets(err.text, p.secrets)
+        const out = bound(reply.stdout ?? "", p.maxOutputBytes, p.secrets)
+        const err = bound(reply.stderr ?? "", p.maxOutputBytes, p.secrets)
+        const stdout = out.text
+        const stderr = err.text
         // The fake has no clock: 124 is smolvm's timeout only when the reply says so, as a live one does.
         const verdict = classify(reply.exitCode, stderr, false)
         if (verdict._tag === "Failure") {

@@ -24,7 +24,7 @@ import { ExecFailed, SmolvmNotFound } from "../SmolvmError.js"
 import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
-import { scrub, scrubSecrets } from "./redact.js"
+import { scrub } from "./redact.js"
 import { prepare, type Prepared } from "./request.js"
 
 /**
@@ -146,7 +146,7 @@ export const make = (options: MakeOptions = {}) =>
         const err = makeCollector(p.maxOutputBytes)
         const margin = clientMargin(p.timeout)
         // Errors are shown to people: header-shaped values go too.
-        const shown = (collector: Collector) => scrub(scrubSecrets(collector.result().text, p.secrets))
+        const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
         const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
           new ExecFailed({ target: p.target, argv: [...p.argv], stdout: shown(out), stderr: shown(err), ...fields })
 
@@ -176,7 +176,7 @@ export const make = (options: MakeOptions = {}) =>
 
           if (Either.isLeft(exit)) return yield* failed({ reason: "ClientSignal", signal: signalOf(exit.left) })
           const exitCode = exit.right
-          const stderr = scrubSecrets(err.result().text, p.secrets)
+          const stderr = err.result(p.secrets).text
           const deadlineReached = elapsed >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
           const verdict = classify(exitCode, stderr, deadlineReached)
           if (verdict._tag === "Failure") {
@@ -189,7 +189,7 @@ export const make = (options: MakeOptions = {}) =>
           }
           return {
             exitCode,
-            stdout: scrubSecrets(out.result().text, p.secrets),
+            stdout: out.result(p.secrets).text,
             stderr,
             truncated: out.result().truncated || err.result().truncated
           }

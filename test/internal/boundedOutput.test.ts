@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { FastCheck as fc, Redacted } from "effect"
 import { cutMarker, makeCollector } from "../../src/internal/boundedOutput.js"
 
 const ascii = fc.stringMatching(/^[ -~\n]{0,300}$/)
@@ -36,4 +36,21 @@ describe("bounded output capture", () => {
     expect(result.bytes).toBe(1600 * 64 * 1024)
     expect(result.text.length).toBeLessThan(1024 + 100)
   })
+
+  it.prop(
+    "a secret is gone from the kept text wherever the cut falls, even split across it",
+    { secret: fc.stringMatching(/^[A-Za-wz0-9]{6,20}$/), before: fc.nat({ max: 60 }), limit: fc.integer({ min: 4, max: 40 }) },
+    ({ before, limit, secret }) => {
+      const collector = makeCollector(limit)
+      const text = "x".repeat(before) + secret + "y".repeat(60)
+      collector.push(new TextEncoder().encode(text))
+      const shown = collector.result([Redacted.make(secret)]).text
+      const kept = shown.split(/…\[\d+ bytes cut by bottle-supervise\]…/)
+      for (const part of kept) {
+        // No piece of the secret of 3 characters or more survives on either side.
+        for (let i = 0; i + 3 <= secret.length; i++) expect(part).not.toContain(secret.slice(i, i + 3))
+      }
+    },
+    { fastCheck: { numRuns: 400 } }
+  )
 })
