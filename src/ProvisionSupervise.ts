@@ -379,16 +379,24 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
           `shadows the user-scope entry there`
       )
     }
-    if (found._tag === "Present" && found.changes.length === 0) {
-      return new Unchanged({ ...base, execs: yield* runner.execs })
+    if (found._tag !== "Present") {
+      // The CLI says the entry exists, the file says otherwise: the config is not where the plan
+      // says it is (or not JSON). Replacing blindly would report Replaced on every relaunch.
+      return yield* new ExecFailed({
+        target,
+        argv: [...readArgv],
+        reason: "UnexpectedOutput",
+        exitCode: 0,
+        stdout: "",
+        stderr: "",
+        detail: found._tag === "Absent"
+          ? `claude says ${supervise.serverName} exists, but ${agent.configFile} has no such user-scope entry`
+          : `${agent.configFile} is not a JSON config`
+      })
     }
+    if (found.changes.length === 0) return new Unchanged({ ...base, execs: yield* runner.execs })
     yield* runner.exec(Guest.replaceArgv(agent, supervise), supervise.token)
-    return new Replaced({
-      ...base,
-      execs: yield* runner.execs,
-      previousUrl: found._tag === "Present" ? found.previousUrl : undefined,
-      changed: found._tag === "Present" ? found.changes : ["transport", "url", "headers"]
-    })
+    return new Replaced({ ...base, execs: yield* runner.execs, previousUrl: found.previousUrl, changed: found.changes })
   })
 
 
@@ -556,11 +564,18 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
           : new Unreachable({
             ...base,
             execs,
-            registeredUrl: health.url,
-            reason: `the agent's config points at ${health.url}, not ${supervise.agentUrl}: provision again`
+            registeredUrl: ClaudeConfig.displayUrl(health.url),
+            reason: `the agent's config points at ${
+              ClaudeConfig.displayUrl(health.url) ?? "another URL"
+            }, not ${supervise.agentUrl}: provision again`
           })
       case "Unreachable":
-        return new Unreachable({ ...base, execs, registeredUrl: health.url, reason: health.reason })
+        return new Unreachable({
+          ...base,
+          execs,
+          registeredUrl: ClaudeConfig.displayUrl(health.url),
+          reason: health.reason
+        })
       case "NotRegistered":
         return new NotRegistered({ ...base, execs })
       case "Unknown":

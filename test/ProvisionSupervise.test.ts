@@ -272,6 +272,50 @@ describe("provisionSupervise", () => {
       })
   )
 
+  it.effect("a guest whose own first stderr line is `Error: ... connection refused` is not retried", () =>
+    Effect.gen(function*() {
+      const { calls, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        () => Effect.succeed({ exitCode: 1, stderr: "Error: connect ECONNREFUSED 127.0.0.1:5432\n" }),
+        { retry: Schedule.recurs(5) }
+      )
+      expect(calls).toHaveLength(1)
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "SmolvmError" } })
+    }))
+
+  it.effect("'already exists' with no entry where the plan says the config is: Failed, not a Replaced every relaunch", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      // The CLI wrote to another file (an inherited CLAUDE_CONFIG_DIR, say); the planned one has no entry.
+      state.files.set("/elsewhere/.claude.json", { other: {}, mcpServers: { supervise: { type: "http", url: "x" } } })
+      state.files.set("/home/node/.claude.json", { other: { theme: "dark" }, mcpServers: {} })
+      const handler = Model.handler(state)
+      const { calls, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        (call) =>
+          call.argv.includes("cat")
+            ? handler(call)
+            : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" })
+      )
+      expect(calls).toHaveLength(2)
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
+      if (outcome._tag === "Failed") expect(outcome.error.message).toContain("has no such user-scope entry")
+    }))
+
+  it.effect("without a configDir, an inherited CLAUDE_CONFIG_DIR is unset for the CLI", () =>
+    Effect.gen(function*() {
+      const { calls } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(Model.makeState()))
+      expect(Model.parseArgv(calls[0]!.argv).unset).toEqual(["CLAUDE_CONFIG_DIR"])
+      const withDir = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/", configDir: "/cfg" }),
+        "b",
+        Model.handler(Model.makeState())
+      )
+      expect(Model.parseArgv(withDir.calls[0]!.argv).unset).toEqual([])
+    }))
+
   it.effect("options.timeout bounds the whole provisioning, and the outcome says so", () =>
     Effect.gen(function*() {
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })

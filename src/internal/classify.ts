@@ -76,7 +76,9 @@ const signalName = (n: number): string | undefined => {
  */
 export const isTransientSmolvmError = (stderr: string): boolean => {
   const line = smolvmErrorLine(stderr)
-  return line !== undefined &&
+  // Only smolvm's failure to reach its guest agent: a guest that exits 1 with its
+  // own "Error: connect: connection refused" as first line is not retried.
+  return line !== undefined && line.startsWith("Error: agent operation failed") &&
     /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
 }
 

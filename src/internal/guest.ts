@@ -51,6 +51,9 @@ export const GET = `exec claude mcp get "$1"`
 
 /** The agent's environment for the CLI, after the user switch reset it. @internal */
 export const agentEnv = (agent: AgentPlan): ReadonlyArray<string> => [
+  // Without a configDir, one inherited from the guest's environment would send the
+  // CLI's writes to another file than the one reconcile reads.
+  ...(agent.configDir === undefined ? ["-u", "CLAUDE_CONFIG_DIR"] : []),
   `HOME=${agent.home}`,
   ...(agent.configDir === undefined ? [] : [`CLAUDE_CONFIG_DIR=${agent.configDir}`]),
   "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",

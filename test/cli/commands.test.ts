@@ -183,6 +183,7 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
           const run = await runBin(bin, [command, ...args], { ...g.env, ...env })
           expect(run.code).toBe(Cli.ExitCode.Usage)
           expect(run.stderr).toContain(message)
+          expect(run.stderr).not.toContain("or absent")
           expect(run.stdout).toBe("")
           expect(g.calls()).toHaveLength(0)
         } finally {

@@ -45,11 +45,16 @@ export const parseArgv = (argv: ReadonlyArray<string>) => {
   const user = argv[4]!
   const env: Record<string, string> = {}
   let i = 6
+  const unset: Array<string> = []
+  while (argv[i] === "-u") {
+    unset.push(argv[i + 1]!)
+    i += 2
+  }
   for (; i < argv.length && /^[A-Z_]+=/.test(argv[i]!); i++) {
     const [key, ...rest] = argv[i]!.split("=")
     env[key!] = rest.join("=")
   }
-  return { user, env, command: argv.slice(i) }
+  return { user, env, unset, command: argv.slice(i) }
 }
 
 const configPath = (env: Record<string, string>) => `${env["CLAUDE_CONFIG_DIR"] ?? env["HOME"]}/.claude.json`

@@ -42,7 +42,8 @@ const FLAG_OF_PATH: Readonly<Record<string, string>> = {
 
 // An optional field with a default decodes through `X | undefined`: when X
 // fails, the `undefined` branch fails too, and says nothing useful.
-const UNDEFINED_BRANCH = /^Expected undefined, actual /
+// The token's own `undefined` branch carries the message "or absent" (see SupervisePlan).
+const UNDEFINED_BRANCH = /^(Expected undefined, actual |or absent$)/
 
 const formatParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
