@@ -33,7 +33,7 @@ const common = {
   target: Schema.String,
   serverName: Schema.String,
   url: Schema.String,
-  /** How many `smolvm machine exec` calls it took, retries included. */
+  /** How many `smolvm machine exec` calls it attempted, retries included. */
   execs: Schema.Number
 }
 
@@ -157,7 +157,8 @@ export type ProvisionOutcome = typeof ProvisionOutcome.Type
  *   provisioning of the same bottle included (default 60 seconds). At the
  *   deadline the smolvm client is killed (SIGTERM, then SIGKILL after the
  *   layer's kill grace) and the outcome is `Failed` with reason `Timeout`,
- *   carrying smolvm's last words.
+ *   carrying smolvm's last words. The call returns once the client is gone:
+ *   at most about twice the kill grace past the deadline (1 s by default).
  * - `retry`: schedule for transient smolvm errors (the agent answers "is not
  *   running" for a moment after boot). Default: exponential from 100 ms,
  *   capped at 2 s per wait, within the timeout.
