@@ -381,6 +381,31 @@ describe("provisionSupervise", () => {
       expect(result.message).toBe(missing.message)
     }))
 
+  it.live("the bottle's lock holds across separately built Smolvm services", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      let inFlight = 0
+      let most = 0
+      const handler: Smolvm.FakeHandler = (call) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => {
+            inFlight++
+            most = Math.max(most, inFlight)
+          }),
+          () => Effect.zipRight(Effect.sleep(Duration.millis(2)), Model.handler(state)(call)),
+          () => Effect.sync(() => inFlight--)
+        )
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
+      // Each call builds its own layer, as a launcher providing at each call site would.
+      const outcomes = yield* Effect.all(
+        Array.from({ length: 4 }, () =>
+          ProvisionSupervise.provisionSupervise(plan, "shared").pipe(Effect.provide(Smolvm.layerTest(handler)))),
+        { concurrency: "unbounded" }
+      )
+      expect(most).toBe(1)
+      expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", "Unchanged", "Unchanged", "Unchanged"])
+    }))
+
   it.live("concurrent provisions of one bottle run one after another; exactly one registers", () =>
     Effect.gen(function*() {
       const state = Model.makeState()

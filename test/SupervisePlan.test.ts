@@ -79,6 +79,10 @@ describe("SmolmachinesBottlePlan", () => {
     expect(errorText({ agent: { home: "home/node" } })).toContain("absolute path")
     expect(errorText({ agent: { configDir: "/home/node/../root" } })).toContain(". or .. segments")
     expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: "a b" } })).toContain("server name")
+    // A leading "-" would reach `claude mcp add` as an option (`--help` exits 0).
+    for (const name of ["--help", "-x", "_x"]) {
+      expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: name } })).toContain("starting with a letter or digit")
+    }
   })
 
   it.prop(
@@ -108,5 +112,22 @@ describe("token", () => {
     const bad = errorText({ supervisePlan: { agentUrl: "http://127.0.0.1:1/", token: `${token}\n` } })
     expect(bad).toContain("token must be")
     expect(bad).not.toContain(token)
+  })
+})
+
+describe("encoding", () => {
+  it.prop("a decoded plan encodes to input that decodes to the same plan, defaults made explicit", {
+    url: Plans.agentUrl,
+    token: fc.option(Plans.token, { nil: undefined }),
+    user: fc.option(Plans.userName, { nil: undefined }),
+    configDir: fc.option(Plans.absolutePath, { nil: undefined })
+  }, ({ configDir, token, url, user }) => {
+    const plan = Plans.planOf({ url, token, user, configDir })
+    const encoded = Schema.encodeSync(SupervisePlan.SmolmachinesBottlePlan)(plan)
+    expect(encoded.agent?.home).toBe(plan.agent.home)
+    const again = Schema.decodeUnknownSync(SupervisePlan.SmolmachinesBottlePlan)(encoded)
+    expect(again.agent).toEqual(plan.agent)
+    expect(again.supervisePlan?.agentUrl).toBe(url)
+    expect(again.supervisePlan?.token === undefined ? undefined : Redacted.value(again.supervisePlan.token)).toBe(token)
   })
 })
