@@ -337,7 +337,7 @@ export const provisionSupervise: (
       defaultTimeout: DEFAULT_TIMEOUT,
       firstArgv: Guest.addArgv,
       warning: (error, { agent, hint }) =>
-        `\`claude mcp add ${plan.supervisePlan?.serverName}\` failed (${failureWords(error)}). ` +
+        `registering the ${plan.supervisePlan?.serverName} MCP server failed (${failureWords(error)}). ` +
         `Inside the bottle, as ${agent.user}, register manually with: ${hint}`,
       body: (session) =>
         Effect.zipRight(

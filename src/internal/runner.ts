@@ -90,6 +90,7 @@ export const make = (options: {
       Effect.gen(function*() {
         const argv = yield* Ref.get(step)
         const previous = Option.getOrUndefined(yield* Ref.get(lastWords))
+        const started = (yield* Ref.get(execs)) > 0
         return new ExecFailed({
           target,
           argv: [...argv],
@@ -97,7 +98,9 @@ export const make = (options: {
           exitCode: previous?.exitCode,
           stdout: previous?.stdout ?? "",
           stderr: previous?.stderr ?? "",
-          detail: previous === undefined
+          detail: !started
+            ? `gave up after ${Duration.format(timeout)} waiting for another provisioning of this bottle`
+            : previous === undefined
             ? `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
             : `gave up after ${Duration.format(timeout)}`
         })
