@@ -33,6 +33,22 @@ const provision = (
     return { outcome, logs, calls: yield* fake.calls }
   })
 
+/** Wraps a handler so each exec takes a moment, and counts how many ever overlapped. */
+const overlapCounting = (inner: Smolvm.FakeHandler) => {
+  let inFlight = 0
+  let most = 0
+  const handler: Smolvm.FakeHandler = (call) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        inFlight++
+        most = Math.max(most, inFlight)
+      }),
+      () => Effect.zipRight(Effect.sleep(Duration.millis(2)), inner(call)),
+      () => Effect.sync(() => inFlight--)
+    )
+  return { handler, most: () => most }
+}
+
 const fastRetry = Schedule.spaced(Duration.millis(1))
 
 describe("provisionSupervise", () => {
@@ -383,18 +399,7 @@ describe("provisionSupervise", () => {
 
   it.live("the bottle's lock holds across separately built Smolvm services", () =>
     Effect.gen(function*() {
-      const state = Model.makeState()
-      let inFlight = 0
-      let most = 0
-      const handler: Smolvm.FakeHandler = (call) =>
-        Effect.acquireUseRelease(
-          Effect.sync(() => {
-            inFlight++
-            most = Math.max(most, inFlight)
-          }),
-          () => Effect.zipRight(Effect.sleep(Duration.millis(2)), Model.handler(state)(call)),
-          () => Effect.sync(() => inFlight--)
-        )
+      const { handler, most } = overlapCounting(Model.handler(Model.makeState()))
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
       // Each call builds its own layer, as a launcher providing at each call site would.
       const outcomes = yield* Effect.all(
@@ -402,31 +407,20 @@ describe("provisionSupervise", () => {
           ProvisionSupervise.provisionSupervise(plan, "shared").pipe(Effect.provide(Smolvm.layerTest(handler)))),
         { concurrency: "unbounded" }
       )
-      expect(most).toBe(1)
+      expect(most()).toBe(1)
       expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", "Unchanged", "Unchanged", "Unchanged"])
     }))
 
   it.live("concurrent provisions of one bottle run one after another; exactly one registers", () =>
     Effect.gen(function*() {
-      const state = Model.makeState()
-      let inFlight = 0
-      let most = 0
-      const fake = yield* Smolvm.makeTest((call) =>
-        Effect.acquireUseRelease(
-          Effect.sync(() => {
-            inFlight++
-            most = Math.max(most, inFlight)
-          }),
-          () => Effect.zipRight(Effect.sleep(Duration.millis(2)), Model.handler(state)(call)),
-          () => Effect.sync(() => inFlight--)
-        )
-      )
+      const { handler, most } = overlapCounting(Model.handler(Model.makeState()))
+      const fake = yield* Smolvm.makeTest(handler)
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
       const outcomes = yield* Effect.all(
         Array.from({ length: 6 }, () => ProvisionSupervise.provisionSupervise(plan, "same")),
         { concurrency: "unbounded" }
       ).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
-      expect(most).toBe(1)
+      expect(most()).toBe(1)
       expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", ...Array(5).fill("Unchanged")])
     }))
 })
