@@ -15,11 +15,17 @@
  *                  + `NodeContext.layer`, the layer built once
  *   (c) provision: a full `provisionSupervise` (first registration: 1 exec)
  *
- * and, to tell the library's own cost from the platform's, a diagnostic
+ * and, to tell the library's own cost from the platform's, diagnostics:
  *
  *   (f) floor:     `@effect/platform`'s CommandExecutor alone, used as the
  *                  library must use it (stdin fed "", stdout and stderr
  *                  drained, exit code awaited) with nothing else around it
+ *   (d) direct:    the raw spawn wrapped in one `Effect.async`, no
+ *                  CommandExecutor: what the Effect runtime itself costs
+ *   in memory:     the CPU time per call of (f), (b) and (c) against a
+ *                  CommandExecutor whose processes are in memory and exit at
+ *                  once: the fixed cost of the `Process` interface and of the
+ *                  library, with no process spawned
  *
  * Writes bench/results.json (or the path in BENCH_OUT).
  */
@@ -27,10 +33,12 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Effect from "effect/Effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -47,7 +55,8 @@ const ITERATIONS = Number(process.env["BENCH_ITERATIONS"] ?? 200)
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 30)
 const FLEET_SIZE = 64
 const FLEET_CONCURRENCY = 8
-const FLEET_ROUNDS = Number(process.env["BENCH_FLEET_ROUNDS"] ?? 7)
+const FLEET_ROUNDS = Number(process.env["BENCH_FLEET_ROUNDS"] ?? 11)
+const IN_MEMORY_CALLS = Number(process.env["BENCH_IN_MEMORY_CALLS"] ?? 500)
 const TARGETS = { overheadMs: 2, fleetRatio: 1.25, execs: { first: 1, sameUrl: 2, changedUrl: 3 } } as const
 
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -99,6 +108,28 @@ const rawSpawn = (args: ReadonlyArray<string>, env: Readonly<Record<string, stri
     child.stdin.end()
   })
 
+/** (d): the same spawn inside one `Effect.async`, interrupted by SIGKILL. */
+const directSpawn = (target: string): Effect.Effect<void, Error> =>
+  Effect.async<void, Error>((resume) => {
+    const prepared = prepare(target, addArgv, execOptions)
+    if (prepared._tag === "Left") return resume(Effect.fail(prepared.left))
+    const child = spawn(STUB, prepared.right.args, {
+      env: { ...process.env, ...prepared.right.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true
+    })
+    const err: Array<Buffer> = []
+    child.stdout.on("data", () => undefined)
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
+    child.on("error", (error) => resume(Effect.fail(error)))
+    child.on("close", (code) =>
+      resume(
+        code === 0 ? Effect.void : Effect.fail(new Error(`direct exec on ${target} exited ${code}: ${Buffer.concat(err)}`))
+      ))
+    child.stdin.end()
+    return Effect.sync(() => void child.kill("SIGKILL"))
+  })
+
 /** The exact command line `machineExec` would run for `target`. */
 const rawAdd = async (target: string): Promise<void> => {
   const prepared = prepare(target, addArgv, execOptions)
@@ -142,6 +173,73 @@ const floorExec = (target: string) =>
   }).pipe(Effect.orDie)
 
 const libraryFloor = (target: string): Promise<void> => runtime.runPromise(floorExec(target))
+
+const direct = (target: string): Promise<void> => runtime.runPromise(directSpawn(target))
+
+// -----------------------------------------------------------------------------
+// In memory: no process at all
+// -----------------------------------------------------------------------------
+
+/**
+ * Process ids above Linux's PID_MAX_LIMIT (2^22) never exist, so the library's
+ * reap of the process group finds nothing and signals nothing.
+ */
+let nextPid = 2 ** 22 + 1
+const addOutput = new TextEncoder().encode("Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n")
+const inMemoryProcess = (): CommandExecutor.Process => ({
+  [CommandExecutor.ProcessTypeId]: CommandExecutor.ProcessTypeId,
+  pid: CommandExecutor.ProcessId(nextPid++),
+  exitCode: Effect.succeed(CommandExecutor.ExitCode(0)),
+  isRunning: Effect.succeed(false),
+  kill: () => Effect.void,
+  stdin: Sink.drain,
+  stdout: Stream.make(addOutput),
+  stderr: Stream.empty,
+  toString: () => "InMemoryProcess",
+  toJSON: () => ({ _id: "InMemoryProcess" }),
+  [NodeInspectSymbol]: () => ({ _id: "InMemoryProcess" })
+})
+const inMemoryRuntime = ManagedRuntime.make(
+  Layer.mergeAll(
+    Smolvm.layerWith({ binary: STUB }).pipe(
+      Layer.provideMerge(
+        Layer.succeed(
+          CommandExecutor.CommandExecutor,
+          CommandExecutor.makeExecutor(() => Effect.sync(inMemoryProcess))
+        )
+      )
+    ),
+    Logger.replace(Logger.defaultLogger, Logger.none)
+  )
+)
+
+/** CPU time per call, in µs, of `f` over IN_MEMORY_CALLS targets at the fleet's concurrency. */
+const inMemoryCpu = async (
+  kind: string,
+  f: (target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm | CommandExecutor.CommandExecutor>
+): Promise<number> => {
+  const targets = Array.from({ length: IN_MEMORY_CALLS }, (_, i) => `memory-${kind}-${i}`)
+  const before = process.cpuUsage()
+  await inMemoryRuntime.runPromise(Effect.forEach(targets, f, { concurrency: FLEET_CONCURRENCY, discard: true }))
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / IN_MEMORY_CALLS
+}
+
+const inMemory = async () => {
+  const variants = [
+    ["floor", floorExec],
+    ["exec", (target: string) => Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, addArgv, execOptions))],
+    ["provision", (target: string) => ProvisionSupervise.provisionSupervise(planA, target)]
+  ] as const
+  const samples = { floor: new Array<number>(), exec: new Array<number>(), provision: new Array<number>() }
+  for (let round = -1; round < 3; round++) {
+    for (const [name, f] of variants) {
+      const us = await inMemoryCpu(`${name}-r${round + 1}`, f)
+      if (round >= 0) samples[name].push(us)
+    }
+  }
+  return samples
+}
 
 const libraryExec = (target: string): Promise<void> =>
   runtime.runPromise(
@@ -196,9 +294,16 @@ const perExec = async () => {
     ["raw", rawAdd],
     ["exec", libraryExec],
     ["provision", libraryProvision],
-    ["floor", libraryFloor]
+    ["floor", libraryFloor],
+    ["direct", direct]
   ] as const
-  const samples: Record<(typeof variants)[number][0], Array<number>> = { raw: [], exec: [], provision: [], floor: [] }
+  const samples: Record<(typeof variants)[number][0], Array<number>> = {
+    raw: [],
+    exec: [],
+    provision: [],
+    floor: [],
+    direct: []
+  }
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (const [name, run] of variants) {
       const ms = await time(() => run(`${name}-${i}`))
@@ -218,7 +323,13 @@ const pool = async (items: ReadonlyArray<string>, concurrency: number, f: (item:
 }
 
 const fleet = async () => {
-  const runs = { raw: new Array<number>(), floor: new Array<number>(), exec: new Array<number>(), provision: new Array<number>() }
+  const runs = {
+    raw: new Array<number>(),
+    floor: new Array<number>(),
+    exec: new Array<number>(),
+    provision: new Array<number>(),
+    direct: new Array<number>()
+  }
   const names = (kind: string, round: number) => Array.from({ length: FLEET_SIZE }, (_, i) => `fleet-${kind}-r${round + 1}-${i}`)
   const concurrently = <A, E>(targets: ReadonlyArray<string>, f: (target: string) => Effect.Effect<A, E, Smolvm.Smolvm | CommandExecutor.CommandExecutor>) =>
     runtime.runPromise(Effect.forEach(targets, f, { concurrency: FLEET_CONCURRENCY }))
@@ -234,6 +345,9 @@ const fleet = async () => {
     }],
     ["floor", async (targets) => {
       await concurrently(targets, floorExec)
+    }],
+    ["direct", async (targets) => {
+      await concurrently(targets, directSpawn)
     }]
   ]
   // One unmeasured round to warm up.
@@ -315,6 +429,7 @@ const main = async () => {
   const exec = await perExec()
   const fleetRuns = await fleet()
   const latencyRuns = await fleetWithLatency()
+  const memory = await inMemory()
   const scenario = await scenarios()
   const totalSeconds = (performance.now() - t0) / 1000
 
@@ -326,7 +441,12 @@ const main = async () => {
   const fleetLib = median(fleetRuns.provision)
   const fleetExec = median(fleetRuns.exec)
   const fleetFloor = median(fleetRuns.floor)
+  const fleetDirect = median(fleetRuns.direct)
+  const d = median(exec.samples.direct)
   const overhead = b - a
+  // The fleet is bound by the main thread, so a variant's wall time is raw's plus its extra
+  // main-thread work per exec times the fleet size: this is what each exec may add at the target.
+  const budgetUs = ((TARGETS.fleetRatio - 1) * fleetRaw * 1000) / FLEET_SIZE
   const fleetRatio = fleetLib / fleetRaw
 
   const met = {
@@ -361,11 +481,13 @@ const main = async () => {
       exec: summary(exec.samples.exec),
       provision: summary(exec.samples.provision),
       executorFloor: summary(exec.samples.floor),
+      direct: summary(exec.samples.direct),
       overheadMedianMs: round(overhead),
       pairedOverheadMedianMs: exec.pairedOverheadMedianMs,
       ratioExecToRaw: round(b / a),
       ratioProvisionToRaw: round(c / a),
-      ratioFloorToRaw: round(f / a)
+      ratioFloorToRaw: round(f / a),
+      ratioDirectToRaw: round(d / a)
     },
     fleet: {
       rawMs: { median: round(median(fleetRuns.raw)), runs: fleetRuns.raw.map((x) => round(x, 1)) },
@@ -374,7 +496,17 @@ const main = async () => {
       executorFloorMs: { median: round(fleetFloor), runs: fleetRuns.floor.map((x) => round(x, 1)) },
       ratio: round(fleetRatio),
       ratioExecToRaw: round(fleetExec / fleetRaw),
-      ratioFloorToRaw: round(fleetFloor / fleetRaw)
+      directMs: { median: round(fleetDirect), runs: fleetRuns.direct.map((x) => round(x, 1)) },
+      ratioFloorToRaw: round(fleetFloor / fleetRaw),
+      ratioDirectToRaw: round(fleetDirect / fleetRaw)
+    },
+    inMemoryCpuPerCallUs: {
+      calls: IN_MEMORY_CALLS,
+      rounds: memory.floor.length,
+      executorFloor: round(median(memory.floor), 0),
+      exec: round(median(memory.exec), 0),
+      provision: round(median(memory.provision), 0),
+      fleetBudgetPerExecAtTarget: round(budgetUs, 0)
     },
     fleetWithGuestLatency: {
       guestLatencyMs: GUEST_LATENCY_S * 1000,
@@ -392,19 +524,30 @@ const main = async () => {
   const ok = (b: boolean) => (b ? "yes" : "NO")
   const spread = (x: ReturnType<typeof summary>) => `${x.medianMs} ms (${x.p10Ms}–${x.p90Ms})`
   const rows = [
-    "| measurement | raw spawn (a) | Smolvm.machineExec (b) | provisionSupervise (c) | CommandExecutor alone (floor) |",
-    "|---|---|---|---|---|",
+    "| measurement | raw spawn (a) | Smolvm.machineExec (b) | provisionSupervise (c) | CommandExecutor alone (floor) | spawn in Effect.async (direct) |",
+    "|---|---|---|---|---|---|",
     `| per exec, median (p10–p90) | ${spread(results.perExec.raw)} | ${spread(results.perExec.exec)} | ${
       spread(results.perExec.provision)
-    } | ${spread(results.perExec.executorFloor)} |`,
-    `| per exec, ratio to raw | 1.00 | ${round(b / a)} | ${round(c / a)} | ${round(f / a)} |`,
+    } | ${spread(results.perExec.executorFloor)} | ${spread(results.perExec.direct)} |`,
+    `| per exec, ratio to raw | 1.00 | ${round(b / a)} | ${round(c / a)} | ${round(f / a)} | ${round(d / a)} |`,
     `| fleet of ${FLEET_SIZE} at concurrency ${FLEET_CONCURRENCY}, median wall | ${round(fleetRaw, 1)} ms | ${
       round(fleetExec, 1)
-    } ms | ${round(fleetLib, 1)} ms | ${round(fleetFloor, 1)} ms |`,
-    `| fleet, ratio to raw | 1.00 | ${round(fleetExec / fleetRaw)} | ${round(fleetRatio)} | ${round(fleetFloor / fleetRaw)} |`,
+    } ms | ${round(fleetLib, 1)} ms | ${round(fleetFloor, 1)} ms | ${round(fleetDirect, 1)} ms |`,
+    `| fleet, ratio to raw | 1.00 | ${round(fleetExec / fleetRaw)} | ${round(fleetRatio)} | ${round(fleetFloor / fleetRaw)} | ${
+      round(fleetDirect / fleetRaw)
+    } |`,
     `| fleet with ${GUEST_LATENCY_S * 1000} ms guest latency, median wall (ratio) | ${
       results.fleetWithGuestLatency.rawMs.median
-    } ms (1.00) | | ${results.fleetWithGuestLatency.provisionMs.median} ms (${results.fleetWithGuestLatency.ratio}) | |`
+    } ms (1.00) | | ${results.fleetWithGuestLatency.provisionMs.median} ms (${results.fleetWithGuestLatency.ratio}) | | |`
+  ]
+  const m = results.inMemoryCpuPerCallUs
+  const memoryRows = [
+    "| no process: in-memory CommandExecutor, CPU per call (median) | Smolvm.machineExec (b) | provisionSupervise (c) | CommandExecutor alone (floor) |",
+    "|---|---|---|---|",
+    `| ${m.rounds} rounds of ${m.calls} calls at concurrency ${FLEET_CONCURRENCY} | ${m.exec} µs | ${m.provision} µs | ${m.executorFloor} µs |`,
+    "",
+    `fleet budget at ${TARGETS.fleetRatio}x raw: ${m.fleetBudgetPerExecAtTarget} µs of main-thread work per exec ` +
+    `(${TARGETS.fleetRatio - 1} x ${round(fleetRaw, 1)} ms / ${FLEET_SIZE})`
   ]
   const targetsTable = [
     "| target | result | met |",
@@ -423,12 +566,15 @@ const main = async () => {
     "",
     ...rows,
     "",
+    ...memoryRows,
+    "",
     ...targetsTable,
     "",
     `total ${round(totalSeconds, 1)} s; results in ${path.relative(process.cwd(), OUT) || OUT}`
   ].join("\n"))
 
   await runtime.dispose()
+  await inMemoryRuntime.dispose()
   fs.rmSync(scratch, { recursive: true, force: true })
   if (!(met.overhead && met.fleet && met.execs)) process.exitCode = 1
 }
