@@ -11,8 +11,17 @@ import * as Schema from "effect/Schema"
 // to hand to a CLI or to show to an operator.
 const UNSAFE = /[\s\u0000-\u001f\u007f-\u009f]/
 
+// `new URL` is lenient in ways that would let a string through whose meaning
+// differs from how it reads, and the raw string is what the agent's config
+// stores and what a relaunch compares. So the raw text is checked as well:
+// a backslash is a path separator for http(s) (`http://h:0\x` is port 0 on
+// host h), `http:h:1`, `http:/h:1` and `http:///h:1` all parse as `http://h:1/`,
+// and `http://@h/` parses as having no credentials.
+const SCHEME_AND_SLASHES = /^https?:\/\/(?!\/)/i
+
 const urlProblem = (input: string): string | undefined => {
   if (UNSAFE.test(input)) return "must not contain whitespace or control characters"
+  if (input.includes("\\")) return "must not contain a backslash (\\)"
   let url: URL
   try {
     url = new URL(input)
@@ -20,21 +29,26 @@ const urlProblem = (input: string): string | undefined => {
     return "must be an absolute http(s) URL"
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return "must use http or https"
-  if (url.username !== "" || url.password !== "") return "must not carry credentials (use the token)"
+  if (!SCHEME_AND_SLASHES.test(input)) return `must start with "http://" or "https://" followed by the host`
+  // With "//" present and no backslash, the authority ends where WHATWG ends it.
+  const authority = input.slice(url.protocol.length + 2).split(/[/?#]/, 1)[0] ?? ""
+  if (url.username !== "" || url.password !== "" || authority.includes("@")) {
+    return "must not carry credentials (use the token)"
+  }
   if (url.hostname === "") return "must name a host"
   // `new URL` drops an explicit default port and rejects ports above 65535, but
-  // accepts ":0" and an empty ":" after the host.
-  const authority = input.slice(url.protocol.length + 2).split(/[/?#]/, 1)[0] ?? ""
+  // accepts ":0" and an empty ":" after the host; both readings are checked so
+  // neither can slip past the other.
   const port = /:(\d*)$/.exec(authority.startsWith("[") ? authority.slice(authority.indexOf("]")) : authority)?.[1]
-  if (port !== undefined && (port === "" || Number(port) < 1 || Number(port) > 65535)) {
-    return "must have a port between 1 and 65535"
-  }
+  const rawPortBad = port !== undefined && (port === "" || Number(port) < 1 || Number(port) > 65535)
+  if (rawPortBad || url.port === "0") return "must have a port between 1 and 65535"
   return undefined
 }
 
 /**
  * The URL the agent inside the guest uses to reach the supervise sidecar: any
- * http(s) URL with a valid port and no credentials, on any host
+ * absolute `http://` or `https://` URL with a valid port (1-65535 when given),
+ * no credentials, no whitespace, control characters or backslashes, on any host
  * (`127.0.0.1` under TSI networking, `100.96.0.1` or `host.smolvm.internal`
  * under virtio-net).
  *

@@ -9,6 +9,23 @@ const errorText = (input: unknown): string => {
   return Either.isLeft(result) ? ParseResult.TreeFormatter.formatErrorSync(result.left) : ""
 }
 
+// Every host form the spec allows, IPv6 in brackets included; the port and
+// path are optional, as a launcher may leave them out.
+const anyHost = fc.oneof(
+  fc.ipV4(),
+  fc.ipV6().map((ip) => `[${ip}]`),
+  fc.domain(),
+  fc.constantFrom("127.0.0.1", "100.96.0.1", "host.smolvm.internal", "localhost", "[::1]")
+)
+const validUrl = fc.record({
+  scheme: fc.constantFrom("http", "https"),
+  host: anyHost,
+  port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+  path: fc.constantFrom("", "/", "/mcp", "/supervise/v1/", "/mcp?session=1", "/#top", "?x=1")
+}).map(({ host, path, port, scheme }) => `${scheme}://${host}${port === undefined ? "" : `:${port}`}${path}`)
+
+const urlError = (agentUrl: string): string => errorText({ supervisePlan: { agentUrl } })
+
 describe("SmolmachinesBottlePlan", () => {
   it.effect("decodes the documented JSON shape", () =>
     Effect.gen(function*() {
@@ -64,6 +81,70 @@ describe("SmolmachinesBottlePlan", () => {
       expect(errorText({ supervisePlan: { agentUrl: input } })).toContain("whitespace or control characters")
     }
   )
+
+  it.prop("accepts IPv4, bracketed IPv6 and named hosts, with or without port and path", [validUrl], ([url]) => {
+    expect(urlError(url)).toBe("")
+  })
+
+  it("accepts the documented hosts with and without port and path", () => {
+    for (
+      const url of [
+        "http://127.0.0.1:4318/",
+        "http://127.0.0.1",
+        "https://[::1]:4318/mcp",
+        "http://[::1]",
+        "http://[fd00::1]/supervise/v1/",
+        "http://100.96.0.1:4318",
+        "http://host.smolvm.internal:4318/",
+        "http://host.smolvm.internal/mcp"
+      ]
+    ) {
+      expect(urlError(url)).toBe("")
+    }
+  })
+
+  it("rejects a backslash after port 0 and an http(s) scheme without //", () => {
+    // WHATWG parsing reads a backslash as "/" for http(s): the first two were accepted as port 0.
+    expect(urlError("http://127.0.0.1:0\\x")).toContain("must not contain a backslash (\\)")
+    expect(urlError("http://127.0.0.1:0\\")).toContain("must not contain a backslash (\\)")
+    expect(urlError("http://127.0.0.1:4318\\mcp")).toContain("must not contain a backslash (\\)")
+    for (const url of ["http:127.0.0.1:4318", "http:/127.0.0.1:4318/", "http:///127.0.0.1:4318/", "https:host.smolvm.internal"]) {
+      expect(urlError(url)).toContain(`must start with "http://" or "https://" followed by the host`)
+    }
+  })
+
+  it.prop(
+    "rejects a backslash anywhere in an otherwise valid URL",
+    [validUrl, fc.nat()],
+    ([url, at]) => {
+      const i = at % (url.length + 1)
+      expect(urlError(url.slice(0, i) + "\\" + url.slice(i))).toContain("must not contain a backslash")
+    }
+  )
+
+  it.prop(
+    "rejects an http(s) URL that does not start with scheme:// and the host",
+    [validUrl, fc.constantFrom("", "/", "///", "////")],
+    ([url, slashes]) => {
+      const bad = url.replace("://", `:${slashes}`)
+      expect(urlError(bad)).toContain(`must start with "http://" or "https://" followed by the host`)
+    }
+  )
+
+  it.prop(
+    "rejects port 0 however it is written, on any host, whatever follows it",
+    [anyHost, fc.constantFrom("0", "00", "00000"), fc.constantFrom("", "/", "/mcp", "?x", "#x", "\\", "\\x", "\\mcp")],
+    ([host, zero, rest]) => {
+      const text = urlError(`http://${host}:${zero}${rest}`)
+      expect(text).toContain(rest.includes("\\") ? "must not contain a backslash" : "must have a port between 1 and 65535")
+    }
+  )
+
+  it("rejects an empty user part: the raw string would still carry an @", () => {
+    for (const url of ["http://@127.0.0.1:4318/", "http://:@127.0.0.1:4318/", "https://@[::1]/"]) {
+      expect(urlError(url)).toContain("must not carry credentials")
+    }
+  })
 
   it("rejects other schemes, credentials, empty ports and relative URLs with a named reason", () => {
     expect(errorText({ supervisePlan: { agentUrl: "ftp://127.0.0.1:21/" } })).toContain("must use http or https")
