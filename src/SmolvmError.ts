@@ -142,15 +142,16 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
 
   /**
    * Whether trying again soon may succeed: the agent answers "is not running"
-   * for a moment after boot, and connections can be reset. A guest exit code,
-   * an unknown machine or a bad name never is.
+   * for a moment after boot, and connections can be reset. Read from smolvm's
+   * own words on `stderr` by the rule that classified them, so a guest's look-alike
+   * (`Error: docker daemon is not running`) never is, whatever the reason says.
+   * A guest exit code, an unknown machine or a bad name never is either.
    *
    * @since 0.1.0
    */
   get transient(): boolean {
     switch (this.reason) {
       case "MachineNotRunning":
-        return true
       case "SmolvmError":
         return isTransientSmolvmError(this.stderr)
       default:

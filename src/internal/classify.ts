@@ -6,6 +6,7 @@
  * @internal
  */
 import { constants } from "node:os"
+import * as MachineName from "../MachineName.js"
 
 /** @internal */
 export type Classified =
@@ -67,19 +68,82 @@ const signalName = (n: number): string | undefined => {
 }
 
 /**
- * Whether smolvm's error (see `smolvmErrorLine`) is worth a short retry: the
- * agent answers "is not running" for a moment after boot, and a connection to
- * it can be refused or reset. Only smolvm's own line is read, never the guest's
- * output.
+ * smolvm's error on one line, as anyhow prints a chain with `{:#}`: the first
+ * line without `Error: `, then each cause (its `N: ` index dropped), joined by
+ * `: `. So the plain and the Caused-by layouts of one error read the same.
+ */
+const smolvmMessage = (stderr: string): string | undefined => {
+  const error = smolvmErrorLine(stderr)
+  if (error === undefined) return undefined
+  const [first = "", , ...causes] = error.split("\n")
+  return [first.slice("Error: ".length), ...causes.map((cause) => cause.trim().replace(/^\d+: /, ""))].join(": ")
+}
+
+/**
+ * smolvm 1.9's sentence for a stopped machine (`ensure_running_and_connect`);
+ * the start hint repeats the name. The name is captured loosely and checked
+ * against smolvm's own rules below, so an odd one reads as a look-alike.
+ */
+const NOT_RUNNING =
+  /^agent operation failed: connect: machine '([^']*)' is not running(?:\. Use 'smolvm machine start --name ([^']*)' first)?\.?$/
+
+const isMachineName = (name: string | undefined): name is string =>
+  name !== undefined && MachineName.problem(name) === undefined
+
+/**
+ * Whether stderr holds smolvm's own "machine ... is not running" and nothing
+ * like it: the exact sentence, inside smolvm's `agent operation failed:
+ * connect:` frame, naming a machine smolvm could have (names are validated
+ * before any exec, and smolvm echoes `--name`). A guest's
+ * `Error: docker daemon is not running` is not it.
+ */
+const isMachineNotRunning = (stderr: string): boolean => {
+  const match = NOT_RUNNING.exec(smolvmMessage(stderr) ?? "")
+  return match !== null && isMachineName(match[1]) && (match[2] === undefined || match[2] === match[1])
+}
+
+/**
+ * Whether stderr starts with smolvm's `Error: vm not found: NAME` for a name
+ * smolvm could have. A guest's `Error: vm not found: config.json` is not it.
+ */
+const isMachineNotFound = (stderr: string): boolean => {
+  const first = smolvmErrorLine(stderr)?.split("\n")[0]
+  return first?.startsWith("Error: vm not found: ") === true && isMachineName(first.slice("Error: vm not found: ".length))
+}
+
+/**
+ * Words smolvm uses for its machine errors. On an `Error:` line that is not
+ * one of smolvm's exact sentences they prove the line is the guest's own: the
+ * guest's failure, never a machine smolvm could not reach.
+ */
+const soundsLikeMachineError = (stderr: string): boolean =>
+  /is not running/.test(smolvmMessage(stderr) ?? "") || smolvmErrorLine(stderr)?.startsWith("Error: vm not found") === true
+
+/**
+ * smolvm failing to reach its guest agent: refused or reset connections. A
+ * guest that exits 1 with its own "Error: connect: connection refused" as
+ * first line is not it: only the `agent operation failed` frame is smolvm's.
+ */
+const isAgentConnectionError = (stderr: string): boolean => {
+  const line = smolvmErrorLine(stderr)
+  return line !== undefined && line.startsWith("Error: agent operation failed") &&
+    /connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
+}
+
+/**
+ * Whether smolvm's words on stderr are worth a short retry: the agent answers
+ * "is not running" for a moment after boot (smolvm's exact sentence only), and
+ * a connection to it can be refused or reset. The same reading `classify` uses,
+ * so an `ExecFailed` is transient only for what `classify` called
+ * `MachineNotRunning`, or a `SmolvmError` about the agent's connection. Only
+ * smolvm's error is read, never the guest's output.
  *
  * @internal
  */
 export const isTransientSmolvmError = (stderr: string): boolean => {
-  const line = smolvmErrorLine(stderr)
-  // Only smolvm's failure to reach its guest agent: a guest that exits 1 with its
-  // own "Error: connect: connection refused" as first line is not retried.
-  return line !== undefined && line.startsWith("Error: agent operation failed") &&
-    /is not running|connection reset|connection refused|broken pipe|temporarily unavailable|timed out connecting/i.test(line)
+  const verdict = classify(1, stderr, false)
+  return verdict._tag === "Failure" &&
+    (verdict.reason === "MachineNotRunning" || (verdict.reason === "SmolvmError" && isAgentConnectionError(stderr)))
 }
 
 /** smolvm's own words when its `--timeout` fires (it does not always print them). */
@@ -101,10 +165,13 @@ export const classify = (
   if (exitCode === 124 && (deadlineReached || TIMED_OUT.test(stderr))) return { _tag: "Failure", reason: "Timeout" }
   const error = smolvmErrorLine(stderr)
   if (exitCode === 1 && error !== undefined) {
-    if (error.startsWith("Error: vm not found")) return { _tag: "Failure", reason: "MachineNotFound" }
-    if (/is not running/.test(error)) return { _tag: "Failure", reason: "MachineNotRunning" }
-    if (/failed to spawn command/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
-    return { _tag: "Failure", reason: "SmolvmError" }
+    if (isMachineNotFound(stderr)) return { _tag: "Failure", reason: "MachineNotFound" }
+    if (isMachineNotRunning(stderr)) return { _tag: "Failure", reason: "MachineNotRunning" }
+    // Not smolvm's sentence, yet its words: the guest's own line, read like any guest output below.
+    if (!soundsLikeMachineError(stderr)) {
+      if (/failed to spawn command/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
+      return { _tag: "Failure", reason: "SmolvmError" }
+    }
   }
   if (exitCode === 2 && /^error: /m.test(stderr) && /Usage:/.test(stderr)) {
     return { _tag: "Failure", reason: "SmolvmUsage" }
