@@ -1,6 +1,6 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -203,5 +203,87 @@ describe("Smolvm.makeTest", () => {
       const calls = yield* fake.calls
       expect(calls).toHaveLength(1)
       expect(Redacted.value(calls[0]!.options.secretEnv!["T"]!)).toBe("x-secret")
+    }))
+})
+
+describe("Smolvm.makeTest timeouts", () => {
+  // The live layer waits for a client that does not answer until the exec's
+  // timeout plus the margin smolvm has to report its own --timeout (half the
+  // timeout, 250 ms to 2 s), then kills it; the fake must end at the same time.
+  const cases: ReadonlyArray<readonly [string, Smolvm.ExecOptions, Duration.Duration, string]> = [
+    ["the default 60 s", {}, Duration.seconds(62), "1m 2s"],
+    ["2 seconds", { timeout: "2 seconds" }, Duration.seconds(3), "3s"],
+    ["100 ms", { timeout: Duration.millis(100) }, Duration.millis(350), "350ms"]
+  ]
+
+  for (const [what, options, fires, shown] of cases) {
+    it.effect(`a handler that never answers is a Timeout at ${shown} with a timeout of ${what}, as live`, () =>
+      Effect.gen(function*() {
+        const fake = yield* Smolvm.makeTest(() => Effect.never)
+        const fiber = yield* Effect.fork(fake.service.machineExec("b", ["sleep", "inf"], options))
+        yield* TestClock.adjust(Duration.subtract(fires, Duration.millis(1)))
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* TestClock.adjust(Duration.millis(1))
+        // Polled, not joined: a fake that ignores the timeout fails here instead of hanging.
+        expect(Option.isSome(yield* Fiber.poll(fiber))).toBe(true)
+        const error = yield* Effect.flip(Fiber.join(fiber))
+        expect(error).toMatchObject({
+          _tag: "ExecFailed",
+          reason: "Timeout",
+          target: "b",
+          argv: ["sleep", "inf"],
+          stdout: "",
+          stderr: ""
+        })
+        if (error._tag !== "ExecFailed") return
+        expect(error.exitCode).toBeUndefined()
+        expect(error.detail).toBe(`smolvm did not answer within ${shown}; its client was killed`)
+        expect(error.message).toBe(
+          `timed out on machine "b" (smolvm did not answer within ${shown}; its client was killed)`
+        )
+        expect(error.transient).toBe(false)
+      }))
+  }
+
+  it.effect.prop(
+    "a handler that never answers ends after its timeout and at most 2 s later, whatever the timeout",
+    [fc.integer({ min: 1, max: 600_000 })],
+    ([ms]) =>
+      Effect.gen(function*() {
+        const fake = yield* Smolvm.makeTest(() => Effect.never)
+        const fiber = yield* Effect.fork(fake.service.machineExec("b", ["true"], { timeout: Duration.millis(ms) }))
+        yield* TestClock.adjust(Duration.millis(ms))
+        expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+        yield* TestClock.adjust(Duration.seconds(2))
+        expect(Option.isSome(yield* Fiber.poll(fiber))).toBe(true)
+        expect(yield* Effect.flip(Fiber.join(fiber))).toMatchObject({ _tag: "ExecFailed", reason: "Timeout" })
+      }),
+    { fastCheck: { numRuns: 50 } }
+  )
+
+  it.effect.prop(
+    "a handler that answers within the timeout is unaffected",
+    [fc.integer({ min: 1, max: 600_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })],
+    ([ms, fraction]) =>
+      Effect.gen(function*() {
+        const delay = Math.floor(ms * fraction)
+        const fake = yield* Smolvm.makeTest(() =>
+          Effect.as(Effect.sleep(Duration.millis(delay)), { exitCode: 0, stdout: "answered\n" })
+        )
+        const fiber = yield* Effect.fork(fake.service.machineExec("b", ["true"], { timeout: Duration.millis(ms) }))
+        yield* TestClock.adjust(Duration.millis(ms))
+        expect(yield* Fiber.join(fiber)).toEqual({ exitCode: 0, stdout: "answered\n", stderr: "", truncated: false })
+      }),
+    { fastCheck: { numRuns: 50 } }
+  )
+
+  it.effect("a failing answer within the timeout is classified as before, not turned into a Timeout", () =>
+    Effect.gen(function*() {
+      const fake = yield* Smolvm.makeTest(() =>
+        Effect.as(Effect.sleep("1500 millis"), { exitCode: 1, stderr: "Error: vm not found: b\n" })
+      )
+      const fiber = yield* Effect.fork(fake.service.machineExec("b", ["true"], { timeout: "2 seconds" }))
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Effect.flip(Fiber.join(fiber))).toMatchObject({ reason: "MachineNotFound" })
     }))
 })

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Redacted from "effect/Redacted"
@@ -22,6 +23,20 @@ const bound = (text: string, limit: number, secrets: ReadonlyArray<Redacted.Reda
   return collector.result(secrets)
 }
 
+/**
+ * When the live layer stops waiting for a smolvm client that does not answer:
+ * the exec's timeout plus the margin smolvm gets to report its own `--timeout`
+ * (half the timeout, 250 ms to 2 s; `clientMargin` in live.ts). The fake waits
+ * exactly as long, so a caller's own deadline set to the same timeout (as
+ * `provisionSupervise` gives each exec what is left of its deadline) still fires
+ * first, as it does against the live layer.
+ */
+const hostDeadline = (timeout: Duration.Duration): Duration.Duration =>
+  Duration.sum(
+    timeout,
+    Duration.clamp(Duration.times(timeout, 0.5), { minimum: Duration.millis(250), maximum: Duration.seconds(2) })
+  )
+
 /** @internal */
 export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
   Effect.gen(function*() {
@@ -35,12 +50,28 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         const prepared = prepare(target, argv, options)
         if (Either.isLeft(prepared)) return yield* prepared.left
         const p = prepared.right
-        const reply = yield* handler(call)
+        const deadline = hostDeadline(p.timeout)
+        // A handler that never answers is a smolvm client that never answers:
+        // fail as the live layer does when it kills such a client.
+        const reply = yield* handler(call).pipe(
+          Effect.timeoutFail({
+            duration: deadline,
+            onTimeout: () =>
+              new ExecFailed({
+                target,
+                argv: [...argv],
+                reason: "Timeout",
+                stdout: "",
+                stderr: "",
+                detail: `smolvm did not answer within ${Duration.format(deadline)}; its client was killed`
+              })
+          })
+        )
         const out = bound(reply.stdout ?? "", p.maxOutputBytes, p.secrets)
         const err = bound(reply.stderr ?? "", p.maxOutputBytes, p.secrets)
         const stdout = out.text
         const stderr = err.text
-        // The fake has no clock: 124 is smolvm's timeout only when the reply says so, as a live one does.
+        // The handler's delay is not read as the guest's run time: 124 is smolvm's timeout only when the reply says so.
         const verdict = classify(reply.exitCode, stderr, false)
         if (verdict._tag === "Failure") {
           return yield* new ExecFailed({
