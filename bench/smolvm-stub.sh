@@ -5,7 +5,7 @@
 #
 #   claude mcp add     exit 0 and stores the entry the first time; exit 1
 #                      "MCP server NAME already exists in user config" after
-#   cat FILE           prints the stored config (exit 1 when there is none)
+#   the config read    prints the stored config (exit 1 when there is none)
 #   remove + add       (the library's replace script) stores the new entry
 #   claude mcp get     "Status: ✔ Connected" (or refused, see below) with the
 #                      stored headers in clear, as the real CLI prints them;
@@ -76,7 +76,7 @@ for a in "$@"; do
     *"claude mcp remove"*) mode=replace; break ;;
     *"claude mcp add"*) mode=add; break ;;
     *"claude mcp get"*) mode=get; break ;;
-    cat) mode=cat; break ;;
+    *'exec cat -- "$2"'*) mode=cat; break ;;
   esac
 done
 eval "last=\${$#}"

@@ -86,6 +86,11 @@ export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", comm
  * An entry under the same name differed (another URL, another token, another
  * transport) and was replaced; every other server and key was kept.
  *
+ * `changed` is empty when the entry was rewritten without comparing: the
+ * agent's config was over the capture bound even in part, or too large to read
+ * whole (over 4 MiB) and not laid out as Claude Code writes it, so its
+ * `mcpServers` could not be cut out.
+ *
  * @since 0.1.0
  * @category outcomes
  * @example
@@ -363,16 +368,13 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     if (added.left._tag === "SmolvmNotFound" || !isAlreadyExists(added.left)) return yield* added.left
     const readArgv = Guest.readConfigArgv(agent)
     const read: ExecResult = yield* runner.exec(readArgv)
-    if (read.truncated) {
-      return yield* new ExecFailed({
-        target,
-        argv: [...readArgv],
-        reason: "OutputTruncated",
-        stdout: "",
-        stderr: read.stderr,
-        detail: `${agent.configFile} is larger than the capture bound`
-      })
-    }
+    // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
+    const replaceUncompared = Effect.zipRight(
+      runner.exec(Guest.replaceArgv(agent, supervise), supervise.token),
+      Effect.flatMap(runner.execs, (execs) => Effect.succeed(new Replaced({ ...base, execs, changed: [] })))
+    )
+    if (read.truncated) return yield* replaceUncompared
+    const partial = read.stderr.includes(Guest.READ_PART_MARK)
     const found = ClaudeConfig.compare(read.stdout, supervise)
     if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
       yield* Effect.logWarning(
@@ -381,6 +383,8 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
       )
     }
     if (found._tag !== "Present") {
+      // A large file not in Claude Code's own layout: its part could not be cut out.
+      if (partial) return yield* replaceUncompared
       // The CLI says the entry exists, the file says otherwise: the config is not where the plan
       // says it is (or not JSON). Replacing blindly would report Replaced on every relaunch.
       return yield* new ExecFailed({
@@ -405,7 +409,10 @@ const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
   Effect.as(
     Effect.logInfo(
       outcome._tag === "Replaced"
-        ? `supervise MCP server replaced on ${outcome.target} (changed: ${outcome.changed.join(", ")})`
+        ? outcome.changed.length === 0
+          ? `supervise MCP server rewritten on ${outcome.target} without comparing: the agent's config is too large ` +
+            `or not in Claude Code's own layout`
+          : `supervise MCP server replaced on ${outcome.target} (changed: ${outcome.changed.join(", ")})`
         : `supervise MCP server ${outcome._tag === "Registered" ? "registered" : "already registered"} on ${outcome.target}`
     ).pipe(Effect.annotateLogs(LogKeys.outcome, outcome._tag)),
     outcome

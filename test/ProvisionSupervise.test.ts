@@ -135,6 +135,55 @@ describe("provisionSupervise", () => {
     { fastCheck: { numRuns: 60 } }
   )
 
+  it.effect("a config grown past what one read carries (thousands of projects) still reconciles in 2 or 3 execs", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      const path = "/home/node/.claude.json"
+      const projects = Object.fromEntries(
+        Array.from({ length: 40_000 }, (_, i) => [`/work/repo-${i}`, { allowedTools: [], mcpServers: {}, exampleFiles: ["a.ts"] }])
+      )
+      const other = { theme: "dark", projects }
+      state.files.set(path, { other, mcpServers: { other: { type: "stdio", url: "" } } })
+      expect(Model.render(state.files.get(path)!).length).toBeGreaterThan(Guest.READ_WHOLE_LIMIT)
+
+      const first = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      expect(first.outcome).toMatchObject({ _tag: "Registered", execs: 1 })
+      const same = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      expect(same.outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      const moved = yield* provision(Plans.planOf({ url: "http://127.0.0.1:5000/" }), "b", Model.handler(state))
+      expect(moved.outcome).toMatchObject({
+        _tag: "Replaced",
+        execs: 3,
+        previousUrl: "http://127.0.0.1:4318/",
+        changed: ["url"]
+      })
+      expect(state.files.get(path)!.other).toBe(other)
+      expect(state.files.get(path)!.mcpServers).toEqual({
+        other: { type: "stdio", url: "" },
+        supervise: { type: "http", url: "http://127.0.0.1:5000/" }
+      })
+    }))
+
+  it.effect("a large config not laid out as Claude Code writes it is rewritten without comparing: Replaced, changed []", () =>
+    Effect.gen(function*() {
+      const { calls, logs, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        (call) =>
+          Effect.succeed(
+            call.argv.includes(Guest.READ)
+              ? { exitCode: 0, stdout: "", stderr: `${Guest.READ_PART_MARK} (9000000 bytes)\n` }
+              : call.argv.includes(Guest.REPLACE)
+              ? { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
+              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+          )
+      )
+      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, changed: [] })
+      expect(calls[2]!.argv).toContain(Guest.REPLACE)
+      expect(logs.map((entry) => entry.message).join("\n")).toContain("without comparing")
+      expect(logs.filter((entry) => entry.level === "WARN")).toEqual([])
+    }))
+
   it.effect("an entry with another transport is Replaced", () =>
     Effect.gen(function*() {
       const state = Model.makeState()
@@ -246,7 +295,7 @@ describe("provisionSupervise", () => {
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "bottle-1",
         (call) =>
-          call.argv.includes("cat")
+          call.argv.includes(Guest.READ)
             ? Effect.never
             : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }),
         { timeout: Duration.seconds(3) }
@@ -255,7 +304,7 @@ describe("provisionSupervise", () => {
       const { outcome } = yield* Fiber.join(fiber)
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "Timeout" } })
       if (outcome._tag !== "Failed") return
-      expect(outcome.error.argv).toContain("cat")
+      expect(outcome.error.argv).toContain(Guest.READ)
       expect(outcome.error.message).not.toContain("already exists")
       expect(outcome.error.message).toContain("before any answer from smolvm")
     }))
@@ -311,7 +360,7 @@ describe("provisionSupervise", () => {
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "b",
         (call) =>
-          call.argv.includes("cat")
+          call.argv.includes(Guest.READ)
             ? handler(call)
             : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" })
       )

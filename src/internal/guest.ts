@@ -49,6 +49,36 @@ export const REPLACE = [`claude mcp remove --scope user "$1" >/dev/null 2>&1 || 
 /** `$1` server name. @internal */
 export const GET = `exec claude mcp get "$1"`
 
+/** Above this size the config is read in part: see `READ`. @internal */
+export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
+
+/** What `READ` says on stderr when it printed the top-level `mcpServers` only. @internal */
+export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
+
+/**
+ * `$1` byte limit, `$2` config file. Prints the file when it is at most the
+ * limit; else only its top-level `mcpServers` object, as `{"mcpServers": …}`.
+ * Claude Code keeps state for every directory it ever ran in in the same file,
+ * which grows to MBs, past what smolvm carries back from one exec (about 11
+ * MiB) and past the host's capture bound. Claude Code writes it with two-space
+ * indentation, so that object starts and ends on lines indented by exactly two
+ * spaces (JSON strings hold no raw newline); on a file written otherwise the
+ * part is empty and reconcile stops comparing.
+ *
+ * @internal
+ */
+export const READ = [
+  String.raw`size=$(( $(wc -c 2>/dev/null <"$2") + 0 ))`,
+  String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$2"; fi`,
+  String.raw`echo "${READ_PART_MARK} ($size bytes)" >&2`,
+  String.raw`exec awk '`,
+  String.raw`  /^  "mcpServers": \{\},?$/ { print "{\"mcpServers\": {}}"; exit }`,
+  String.raw`  /^  "mcpServers": \{$/ { on = 1; print "{"; print "  \"mcpServers\": {"; next }`,
+  String.raw`  on && /^  \},?$/ { print "  }"; print "}"; exit }`,
+  String.raw`  on { print }`,
+  String.raw`' "$2"`
+].join("\n")
+
 /** The agent's environment for the CLI, after the user switch reset it. @internal */
 export const agentEnv = (agent: AgentPlan): ReadonlyArray<string> => [
   // Without a configDir, one inherited from the guest's environment would send the
@@ -84,7 +114,7 @@ export const replaceArgv = (agent: AgentPlan, plan: SupervisePlan) =>
   script(agent, REPLACE, [plan.serverName, plan.agentUrl])
 
 /** @internal */
-export const readConfigArgv = (agent: AgentPlan) => asAgent(agent, ["cat", "--", agent.configFile])
+export const readConfigArgv = (agent: AgentPlan) => script(agent, READ, [String(READ_WHOLE_LIMIT), agent.configFile])
 
 /** @internal */
 export const getArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, GET, [plan.serverName])

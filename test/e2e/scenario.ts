@@ -31,6 +31,8 @@ interface FixtureShape {
   readonly moved: Sidecar.Sidecar
 }
 
+const PROJECTS = 50_000
+
 class Fixture extends Context.Tag("e2e/Fixture")<Fixture, FixtureShape>() {}
 
 const FixtureLive = (setup: Setup) =>
@@ -123,6 +125,41 @@ export const scenario = (landing: Landing, title: string): void =>
             type: "http",
             url: moved.url,
             headers: { Authorization: `Bearer ${token}` }
+          })
+          expect(yield* configOwner).toBe(setup.agent.uid)
+        }))
+
+      it.effect("a config grown to MBs (thousands of projects) still reconciles: Unchanged in 2 execs, Replaced in 3", () =>
+        Effect.gen(function*() {
+          const { guest, moved, sidecar } = yield* Fixture
+          // Claude Code keeps state for every directory it ever ran in, in its own layout.
+          const config: { projects?: Record<string, unknown> } = JSON.parse(fs.readFileSync(guest.configFile, "utf8"))
+          const projects: Record<string, unknown> = { ...config.projects }
+          for (let i = 0; i < PROJECTS; i++) {
+            projects[`/work/repo-${i}`] = {
+              allowedTools: [],
+              mcpServers: {},
+              hasTrustDialogAccepted: true,
+              exampleFiles: ["src/index.ts", "src/cli.ts", "README.md"],
+              lastSessionId: randomUUID()
+            }
+          }
+          fs.writeFileSync(guest.configFile, JSON.stringify({ ...config, projects }, null, 2))
+          // Past what smolvm carries back from one exec (about 11 MiB).
+          expect(fs.statSync(guest.configFile).size).toBeGreaterThan(12 * 1024 * 1024)
+
+          const same = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
+          expect(same).toMatchObject({ _tag: "Unchanged", execs: 2 })
+          const back = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name))
+          expect(back).toMatchObject({ _tag: "Replaced", execs: 3, changed: ["url"], previousUrl: moved.url })
+          const again = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
+          expect(again).toMatchObject({ _tag: "Replaced", execs: 3, changed: ["url"], previousUrl: sidecar.url })
+
+          const after: { projects?: Record<string, unknown> } = JSON.parse(fs.readFileSync(guest.configFile, "utf8"))
+          expect(Object.keys(after.projects ?? {}).length).toBeGreaterThanOrEqual(PROJECTS)
+          expect((yield* AgentView.readServers(guest.configFile))["other"]).toEqual({
+            type: "http",
+            url: "http://127.0.0.1:9/other"
           })
           expect(yield* configOwner).toBe(setup.agent.uid)
         }))

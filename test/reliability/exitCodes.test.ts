@@ -11,6 +11,7 @@ import * as FastCheck from "effect/FastCheck"
 import { constants } from "node:os"
 import { cutMarker, makeCollector } from "../../src/internal/boundedOutput.js"
 import { classify } from "../../src/internal/classify.js"
+import * as Guest from "../../src/internal/guest.js"
 import { provisionSupervise } from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import { ExecFailed, type ExecFailureReason, SmolvmNotFound } from "../../src/SmolvmError.js"
@@ -243,20 +244,22 @@ describe("every failure class has a clear message", () => {
     expect(failed("SmolvmUsage", { exitCode: 2 })).toContain("is this smolvm too old?")
   })
 
-  it.effect("output cut: a config larger than the capture bound → Failed OutputTruncated", () =>
+  it.effect("output cut: a config read past the capture bound is rewritten without comparing → Replaced, changed []", () =>
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest((call) =>
         Effect.succeed(
-          call.argv.includes("cat")
+          call.argv.includes(Guest.READ)
             ? { exitCode: 0, stdout: `{"mcpServers":{},"pad":"${"x".repeat(9 * 1024 * 1024)}"}` }
+            : call.argv.includes(Guest.REPLACE)
+            ? { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
             : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
         )
       )
       const outcome = yield* provisionSupervise(planOf({ url: "http://127.0.0.1:4318/" }), "bottle-1").pipe(
         Effect.provideService(Smolvm.Smolvm, fake.service)
       )
-      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "OutputTruncated" } })
-      if (outcome._tag === "Failed") expect(outcome.error.message).toContain("larger than the capture bound")
+      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, changed: [] })
+      expect((yield* fake.calls).map((call) => call.argv.includes(Guest.REPLACE))).toEqual([false, false, true])
     }))
 
   it.effect("invalid plan: a ParseError that names the field and never prints the token", () =>

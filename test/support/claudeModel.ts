@@ -1,7 +1,7 @@
 /**
  * An in-memory model of a guest with the `claude mcp` CLI, for unit tests of the
  * provisioning logic: it interprets the argv the library sends (the user-switch
- * wrapper, then `claude mcp add/remove/get` or `cat`) the way the real CLI was
+ * wrapper, then `claude mcp add/remove/get` or the config read) the way the real CLI was
  * observed to behave (see ../../../shared/notes/claude-mcp-cli.md), and answers
  * as a `Smolvm.makeTest` handler. The real CLI is exercised by the e2e suite.
  */
@@ -63,13 +63,17 @@ export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) 
   Effect.sync(() => {
     const { command, env } = parseArgv(call.argv)
     const path = configPath(env)
-    if (command[0] === "cat") {
-      const file = state.files.get(command[2]!)
-      return file === undefined
-        ? exit1(`cat: ${command[2]}: No such file or directory`)
-        : ok(render(file))
-    }
     const [, , script, , ...args] = command
+    if (script === Guest.READ) {
+      const [limit, configFile] = args
+      const file = state.files.get(configFile!)
+      if (file === undefined) return exit1(`cat: ${configFile}: No such file or directory`)
+      const whole = render(file)
+      // Past the limit the guest cuts out the top-level mcpServers, as the real awk does.
+      return Buffer.byteLength(whole) <= Number(limit)
+        ? ok(whole)
+        : { exitCode: 0, stdout: `${JSON.stringify({ mcpServers: file.mcpServers }, null, 2)}\n`, stderr: `${Guest.READ_PART_MARK}\n` }
+    }
     const file = state.files.get(path) ?? { other: { numStartups: 1, theme: "dark" }, mcpServers: {} }
     const token = call.options.secretEnv?.[Guest.TOKEN_VAR]
     const add = (name: string, url: string): FakeReply => {
