@@ -565,18 +565,32 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
     const execs = yield* runner.execs
     const health = McpGet.parse(ran.exitCode, stdout, stderr)
     switch (health._tag) {
-      case "Connected":
-        // A stale entry whose old URL happens to answer is not the planned sidecar.
-        return health.url === undefined || health.url === supervise.agentUrl
-          ? new Connected({ ...base, execs, registeredUrl: health.url })
-          : new Unreachable({
-            ...base,
-            execs,
-            registeredUrl: ClaudeConfig.displayUrl(health.url),
-            reason: `the agent's config points at ${
-              ClaudeConfig.displayUrl(health.url) ?? "another URL"
-            }, not ${supervise.agentUrl}: provision again`
+      case "Connected": {
+        // Another server under the plan's name, or a stale entry whose old URL happens to
+        // answer, is not the planned sidecar: only the planned URL over http is Connected.
+        const http = health.type === undefined || health.type === "http"
+        if (http && health.url === supervise.agentUrl) return new Connected({ ...base, execs, registeredUrl: health.url })
+        if (http && health.url === undefined) {
+          return yield* new ExecFailed({
+            target,
+            argv: [...argv],
+            reason: "UnexpectedOutput",
+            exitCode: ran.exitCode,
+            stdout,
+            stderr,
+            detail: "`claude mcp get` reported an http server with no URL"
           })
+        }
+        return new Unreachable({
+          ...base,
+          execs,
+          registeredUrl: ClaudeConfig.displayUrl(health.url),
+          reason: http
+            ? `the agent's config points at ${ClaudeConfig.displayUrl(health.url)}, not ${supervise.agentUrl}: provision again`
+            : `the agent's ${supervise.serverName} is a ${health.type} server, not the sidecar at ${supervise.agentUrl}: ` +
+              `provision again`
+        })
+      }
       case "Unreachable":
         return new Unreachable({
           ...base,

@@ -13,12 +13,13 @@ const fixture = (name: string): string =>
 
 describe("claude mcp get, recorded outputs", () => {
   it("connected.txt (exit 0, ✔ Connected) is Connected with the registered URL", () => {
-    expect(parse(0, fixture("connected.txt"), "")).toEqual({ _tag: "Connected", url: "http://127.0.0.1:44671/" })
+    expect(parse(0, fixture("connected.txt"), "")).toEqual({ _tag: "Connected", type: "http", url: "http://127.0.0.1:44671/" })
   })
 
   it("refused.txt (nothing listens) is Unreachable with the CLI's ECONNREFUSED reason", () => {
     expect(parse(0, fixture("refused.txt"), "")).toEqual({
       _tag: "Unreachable",
+      type: "http",
       url: "http://127.0.0.1:4318/",
       reason: "ECONNREFUSED: Unable to connect. Is the computer able to access the url?"
     })
@@ -27,6 +28,7 @@ describe("claude mcp get, recorded outputs", () => {
   it("silent-timeout.txt (accepts, never answers) is Unreachable with the timeout reason", () => {
     expect(parse(0, fixture("silent-timeout.txt"), "")).toEqual({
       _tag: "Unreachable",
+      type: "http",
       url: "http://127.0.0.1:4319/",
       reason: "MCP server \"silent\" connection timed out after 30000ms"
     })
@@ -39,6 +41,10 @@ describe("claude mcp get, recorded outputs", () => {
       expect(health.url).toBe("http://127.0.0.1:42657/")
       expect(health.reason).toMatch(/^Dynamic Client Registration rejected \(HTTP 404\)/)
     }
+  })
+
+  it("connected-stdio.txt (a stdio server under the name, connected) is Connected with its type and no URL", () => {
+    expect(parse(0, fixture("connected-stdio.txt"), "")).toEqual({ _tag: "Connected", type: "stdio", url: undefined })
   })
 
   it("not-registered.stderr.txt (exit 1, other servers configured) is NotRegistered", () => {
@@ -58,7 +64,7 @@ describe("claude mcp get, recorded outputs", () => {
 describe("claude mcp get, variants (synthetic, derived from the recordings)", () => {
   it("CRLF line endings parse the same", () => {
     const crlf = fixture("connected.txt").replace(/\n/g, "\r\n")
-    expect(parse(0, crlf, "")).toEqual({ _tag: "Connected", url: "http://127.0.0.1:44671/" })
+    expect(parse(0, crlf, "")).toEqual({ _tag: "Connected", type: "http", url: "http://127.0.0.1:44671/" })
   })
 
   it("a status without its glyph is read by its words", () => {
@@ -72,6 +78,7 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
     const needsAuth = fixture("connected.txt").replace("✔ Connected", "△ Needs authentication")
     expect(parse(0, needsAuth, "")).toEqual({
       _tag: "Unreachable",
+      type: "http",
       url: "http://127.0.0.1:44671/",
       reason: "Needs authentication"
     })
@@ -80,7 +87,7 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
   it("fields are found by label, not position", () => {
     const lines = fixture("connected.txt").split("\n")
     const reordered = [lines[0], lines[4], lines[3], lines[2], lines[1], ...lines.slice(5)].join("\n")
-    expect(parse(0, reordered, "")).toEqual({ _tag: "Connected", url: "http://127.0.0.1:44671/" })
+    expect(parse(0, reordered, "")).toEqual({ _tag: "Connected", type: "http", url: "http://127.0.0.1:44671/" })
   })
 
   it("exit 0 without a Status line is Unknown", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schema, TestClock } from "effect"
+import * as fs from "node:fs"
 import * as Logger from "../src/Logger.js"
 import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
 import * as Smolvm from "../src/Smolvm.js"
@@ -70,6 +71,31 @@ describe("verifySupervise", () => {
       const { outcome } = yield* verify(moved, Model.handler(state))
       expect(outcome).toMatchObject({ _tag: "Unreachable", registeredUrl: "http://127.0.0.1:4318/" })
       if (outcome._tag === "Unreachable") expect(outcome.reason).toContain("provision again")
+    }))
+
+  it.effect("another server under the plan's name that connects (stdio) is Unreachable, not Connected", () =>
+    Effect.gen(function*() {
+      const stdio = fs.readFileSync(new URL("./fixtures/claude-mcp-get/connected-stdio.txt", import.meta.url), "utf8")
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/", token: TOKEN }),
+        () => Effect.succeed({ exitCode: 0, stdout: stdio })
+      )
+      expect(outcome).toMatchObject({ _tag: "Unreachable", registeredUrl: undefined })
+      if (outcome._tag === "Unreachable") {
+        expect(outcome.reason).toBe(
+          "the agent's supervise is a stdio server, not the sidecar at http://127.0.0.1:4318/: provision again"
+        )
+      }
+    }))
+
+  it.effect("an http entry shown with no URL is Failed (UnexpectedOutput), never Connected", () =>
+    Effect.gen(function*() {
+      const connected = fs.readFileSync(new URL("./fixtures/claude-mcp-get/connected.txt", import.meta.url), "utf8")
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:44671/" }),
+        () => Effect.succeed({ exitCode: 0, stdout: connected.replace(/^\s*URL:.*$/m, "") })
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
     }))
 
   it.effect("NotRegistered on a fresh guest", () =>

@@ -8,8 +8,13 @@
 
 /** @internal */
 export type Health =
-  | { readonly _tag: "Connected"; readonly url: string | undefined }
-  | { readonly _tag: "Unreachable"; readonly url: string | undefined; readonly reason: string }
+  | { readonly _tag: "Connected"; readonly type: string | undefined; readonly url: string | undefined }
+  | {
+    readonly _tag: "Unreachable"
+    readonly type: string | undefined
+    readonly url: string | undefined
+    readonly reason: string
+  }
   | { readonly _tag: "NotRegistered" }
   | { readonly _tag: "Unknown" }
 
@@ -26,9 +31,11 @@ export const parse = (exitCode: number, stdout: string, stderr: string): Health 
   }
   const status = field(stdout, "Status")
   if (status === undefined) return { _tag: "Unknown" }
+  // A stdio server prints `Command:` and no `URL:`: the transport tells it from ours.
+  const type = field(stdout, "Type")
   const url = field(stdout, "URL")
-  if (/\bconnected\b/i.test(status) && !/fail|not|disconnected/i.test(status)) return { _tag: "Connected", url }
+  if (/\bconnected\b/i.test(status) && !/fail|not|disconnected/i.test(status)) return { _tag: "Connected", type, url }
   const issue = field(stdout, "Issue")
   const cleanStatus = status.replace(/^[^A-Za-z]+/, "")
-  return { _tag: "Unreachable", url, reason: issue ?? cleanStatus }
+  return { _tag: "Unreachable", type, url, reason: issue ?? cleanStatus }
 }
