@@ -161,8 +161,9 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
 }
 
 /**
- * The smolvm binary could not be started: it is missing (`NotFound`), not
- * executable (`PermissionDenied`), or the spawn failed otherwise (`Unknown`).
+ * The smolvm binary could not be started: it is missing (`NotFound`, also for
+ * an empty path or one containing a NUL character), not executable
+ * (`PermissionDenied`), or the spawn failed otherwise (`Unknown`).
  * An error of the effect rather than a `Failed` outcome, because no bottle can
  * be reached without the binary.
  *

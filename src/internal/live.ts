@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import { readdirSync, readFileSync } from "node:fs"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import { ExecFailed, SmolvmNotFound } from "../SmolvmError.js"
+import * as Binary from "./binary.js"
 import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
@@ -132,6 +133,8 @@ export const make = (options: MakeOptions = {}) =>
   Effect.gen(function*() {
     const executor = yield* CommandExecutor.CommandExecutor
     const binary = options.binary ?? "smolvm"
+    // Checked here, not left to spawn: Node throws for these paths, which would be a defect.
+    const unusable = Binary.unusable(binary)
     const grace = Duration.decode(options.killGrace ?? Duration.millis(500))
     // A semaphore with no permits would hold every exec forever.
     const slots = options.maxConcurrentExecsPerMachine
@@ -149,6 +152,8 @@ export const make = (options: MakeOptions = {}) =>
         const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
         const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
           new ExecFailed({ target: p.target, argv: [...p.argv], stdout: shown(out), stderr: shown(err), ...fields })
+
+        if (unusable !== undefined) return Effect.fail(new SmolvmNotFound({ binary, reason: "NotFound", detail: unusable }))
 
         return Effect.scoped(Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
