@@ -11,9 +11,12 @@ import { isTransientSmolvmError } from "./internal/classify.js"
  * Why an exec failed. `InvalidTarget` and `InvalidRequest` are raised before
  * any process starts; `Timeout` covers both smolvm's own `--timeout` (exit 124)
  * and the host-side deadline; `ClientSignal` means the smolvm client itself
- * died by a signal; `OutputTruncated` is raised by callers that need the whole
- * output of a command that printed more than the capture bound;
- * `UnexpectedOutput` by callers that could not read what a command printed.
+ * died by a signal; `SpawnFailed` means the smolvm client could not be started
+ * because the host was short of processes, file descriptors or memory (EAGAIN,
+ * EMFILE, ENFILE, ENOMEM) and is transient; `OutputTruncated` is raised by
+ * callers that need the whole output of a command that printed more than the
+ * capture bound; `UnexpectedOutput` by callers that could not read what a
+ * command printed.
  *
  * @since 0.1.0
  * @category models
@@ -37,6 +40,7 @@ export const ExecFailureReason = Schema.Literal(
   "SmolvmUsage",
   "Timeout",
   "ClientSignal",
+  "SpawnFailed",
   "OutputTruncated",
   "UnexpectedOutput"
 )
@@ -93,6 +97,8 @@ const describe = (self: ExecFailed): string => {
       return `timed out ${on}${self.detail === undefined ? "" : ` (${self.detail})`}${tail}`
     case "ClientSignal":
       return `the smolvm client was killed by ${self.signal ?? "a signal"} ${on}${tail}`
+    case "SpawnFailed":
+      return `the smolvm client could not be started ${on}${self.detail === undefined ? "" : ` (${self.detail})`}`
     case "UnexpectedOutput":
       return `the command ${on} printed output this library does not understand${
         self.detail === undefined ? "" : ` (${self.detail})`
@@ -145,7 +151,8 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
    * for a moment after boot, and connections can be reset. Read from smolvm's
    * own words on `stderr` by the rule that classified them, so a guest's look-alike
    * (`Error: docker daemon is not running`) never is, whatever the reason says.
-   * A guest exit code, an unknown machine or a bad name never is either.
+   * A client that could not be started for lack of host resources is too. A
+   * guest exit code, an unknown machine or a bad name never is.
    *
    * @since 0.1.0
    */
@@ -154,6 +161,8 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
       case "MachineNotRunning":
       case "SmolvmError":
         return isTransientSmolvmError(this.stderr)
+      case "SpawnFailed":
+        return true
       default:
         return false
     }
@@ -163,9 +172,11 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
 /**
  * The smolvm binary could not be started: it is missing (`NotFound`, also for
  * an empty path or one containing a NUL character), not executable
- * (`PermissionDenied`), or the spawn failed otherwise (`Unknown`).
- * An error of the effect rather than a `Failed` outcome, because no bottle can
- * be reached without the binary.
+ * (`PermissionDenied`), or the spawn failed for another reason a retry would
+ * not fix (`Unknown`). An error of the effect rather than a `Failed` outcome,
+ * because no bottle can be reached without the binary. A spawn that failed
+ * because the host was short of processes, file descriptors or memory is an
+ * `ExecFailed` with reason `SpawnFailed` instead, and is transient.
  *
  * @since 0.1.0
  * @category errors

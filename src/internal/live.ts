@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { readdirSync, readFileSync } from "node:fs"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
@@ -43,15 +44,6 @@ const clientMargin = (timeout: Duration.Duration): Duration.Duration =>
  * when smolvm said so or when the deadline had (nearly) passed.
  */
 const TIMEOUT_SLACK_MS = 100
-
-const toNotFound = (binary: string) => (error: PlatformError): SmolvmNotFound =>
-  new SmolvmNotFound({
-    binary,
-    reason: error._tag === "SystemError" && (error.reason === "NotFound" || error.reason === "PermissionDenied")
-      ? error.reason
-      : "Unknown",
-    detail: error.message
-  })
 
 /**
  * Whether a process of the group `pgid` still runs. `kill(-pgid, 0)` also
@@ -152,19 +144,27 @@ export const make = (options: MakeOptions = {}) =>
         const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
         const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
           new ExecFailed({ target: p.target, argv: [...p.argv], stdout: shown(out), stderr: shown(err), ...fields })
+        // A host out of processes or descriptors is worth a retry; a binary that cannot run is not.
+        const startFailed = (failure: Binary.StartFailure): ExecFailed | SmolvmNotFound =>
+          failure._tag === "Exhausted"
+            ? failed({ reason: "SpawnFailed", detail: failure.detail })
+            : new SmolvmNotFound({ binary, reason: failure.reason, detail: failure.detail })
 
         if (unusable !== undefined) return Effect.fail(new SmolvmNotFound({ binary, reason: "NotFound", detail: unusable }))
 
         return Effect.scoped(Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
           const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.feed(""))
+          const start = executor.start(command).pipe(
+            Effect.mapError(Binary.readStartError),
+            // What Node's spawn() throws (ENOMEM, say) reaches here as a defect, not a PlatformError.
+            Effect.catchSomeDefect((defect) => Option.map(Option.fromNullable(Binary.readSpawnThrow(defect)), Effect.fail)),
+            Effect.mapError(startFailed)
+          )
           // The reap is registered atomically with the start (no interruption in
           // between) and after the executor's own release, so it runs first: that
           // release sends SIGTERM and waits forever on a child that ignores it.
-          const proc = yield* Effect.acquireRelease(
-            executor.start(command).pipe(Effect.mapError(toNotFound(binary))),
-            (proc) => reap(proc.pid, grace)
-          )
+          const proc = yield* Effect.acquireRelease(start, (proc) => reap(proc.pid, grace))
 
           const readers = yield* Effect.all([
             drainInto(proc.stdout.pipe(Stream.orElse(() => Stream.empty)), out),
