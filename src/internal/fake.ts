@@ -4,7 +4,6 @@
  *
  * @internal
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Redacted from "effect/Redacted"
@@ -15,27 +14,13 @@ import { makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
-import { prepare } from "./request.js"
+import { hostDeadline, hostTimeoutDetail, prepare } from "./request.js"
 
 const bound = (text: string, limit: number, secrets: ReadonlyArray<Redacted.Redacted<string>>) => {
   const collector = makeCollector(limit)
   collector.push(new TextEncoder().encode(text))
   return collector.result(secrets)
 }
-
-/**
- * When the live layer stops waiting for a smolvm client that does not answer:
- * the exec's timeout plus the margin smolvm gets to report its own `--timeout`
- * (half the timeout, 250 ms to 2 s; `clientMargin` in live.ts). The fake waits
- * exactly as long, so a caller's own deadline set to the same timeout (as
- * `provisionSupervise` gives each exec what is left of its deadline) still fires
- * first, as it does against the live layer.
- */
-const hostDeadline = (timeout: Duration.Duration): Duration.Duration =>
-  Duration.sum(
-    timeout,
-    Duration.clamp(Duration.times(timeout, 0.5), { minimum: Duration.millis(250), maximum: Duration.seconds(2) })
-  )
 
 /** @internal */
 export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
@@ -63,7 +48,7 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
                 reason: "Timeout",
                 stdout: "",
                 stderr: "",
-                detail: `smolvm did not answer within ${Duration.format(deadline)}; its client was killed`
+                detail: hostTimeoutDetail(deadline)
               })
           })
         )

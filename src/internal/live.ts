@@ -27,16 +27,7 @@ import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
 import { classify } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
-import { prepare, type Prepared } from "./request.js"
-
-/**
- * smolvm kills the guest at `--timeout`; the client then needs a moment to say
- * so. Past this margin the host stops waiting and kills the client itself. The
- * margin scales with the timeout (half of it) between 250 ms and 2 s, so a
- * short exec is not held for seconds by a client that hangs.
- */
-const clientMargin = (timeout: Duration.Duration): Duration.Duration =>
-  Duration.clamp(Duration.times(timeout, 0.5), { minimum: Duration.millis(250), maximum: Duration.seconds(2) })
+import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
 
 /**
  * smolvm's exit 124 means its `--timeout` fired, but a guest command may exit
@@ -139,7 +130,7 @@ export const make = (options: MakeOptions = {}) =>
         // Outside the scope: a host-side timeout still reports what smolvm said.
         const out = makeCollector(p.maxOutputBytes)
         const err = makeCollector(p.maxOutputBytes)
-        const margin = clientMargin(p.timeout)
+        const deadline = hostDeadline(p.timeout)
         // Errors are shown to people: header-shaped values go too.
         const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
         const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
@@ -200,13 +191,8 @@ export const make = (options: MakeOptions = {}) =>
           }
         })).pipe(
           Effect.timeoutFail({
-            duration: Duration.sum(p.timeout, margin),
-            onTimeout: () =>
-              failed({
-                reason: "Timeout",
-                detail: `smolvm did not answer within ${Duration.format(Duration.sum(p.timeout, margin))}; ` +
-                  `its client was killed`
-              })
+            duration: deadline,
+            onTimeout: () => failed({ reason: "Timeout", detail: hostTimeoutDetail(deadline) })
           })
         )
       })

@@ -51,6 +51,30 @@ const hasNul = (s: string) => s.includes("\u0000")
 /** @internal */
 export const secretHostVar = (index: number): string => `BOTTLE_SUPERVISE_SECRET_${index}`
 
+/**
+ * smolvm kills the guest at `--timeout`; the client then needs a moment to say
+ * so. Past this margin the host stops waiting and kills the client itself. The
+ * margin scales with the timeout (half of it) between 250 ms and 2 s, so a
+ * short exec is not held for seconds by a client that hangs.
+ */
+const clientMargin = (timeout: Duration.Duration): Duration.Duration =>
+  Duration.clamp(Duration.times(timeout, 0.5), { minimum: Duration.millis(250), maximum: Duration.seconds(2) })
+
+/**
+ * When the host stops waiting for a smolvm client that has not answered. The
+ * live layer and the test layer both use it, so a caller's own deadline equal
+ * to the exec's timeout (`provisionSupervise` gives each exec what is left of
+ * its deadline) fires first against either.
+ *
+ * @internal
+ */
+export const hostDeadline = (timeout: Duration.Duration): Duration.Duration =>
+  Duration.sum(timeout, clientMargin(timeout))
+
+/** The `detail` of a Timeout at `hostDeadline`. @internal */
+export const hostTimeoutDetail = (deadline: Duration.Duration): string =>
+  `smolvm did not answer within ${Duration.format(deadline)}; its client was killed`
+
 /** Why `timeout` is not a usable deadline, or `undefined` when it is (or absent). @internal */
 export const timeoutProblem = (timeout: Duration.DurationInput | undefined): string | undefined => {
   if (timeout === undefined) return undefined
