@@ -102,6 +102,9 @@ export const make = (options: {
             ? `gave up after ${Duration.format(timeout)} waiting for another provisioning of this bottle`
             : previous === undefined
             ? `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
+            : previous.stderr === "" && previous.detail !== undefined
+            // A client that never started (SpawnFailed) left no output: its words are the detail.
+            ? `gave up after ${Duration.format(timeout)}; last attempt: ${previous.detail}`
             : `gave up after ${Duration.format(timeout)}`
         })
       })
