@@ -18,7 +18,7 @@ import { resolve } from "node:path"
 import { provisionSupervise } from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import { ExecFailed, SmolvmNotFound } from "../../src/SmolvmError.js"
-import { makeRig } from "../reliability/rig.js"
+import { makeRig } from "./rig.js"
 import { planOf } from "../support/plans.js"
 
 const ROOT = resolve(__dirname, "../..")
