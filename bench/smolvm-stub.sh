@@ -76,7 +76,7 @@ for a in "$@"; do
     *"claude mcp remove"*) mode=replace; break ;;
     *"claude mcp add"*) mode=add; break ;;
     *"claude mcp get"*) mode=get; break ;;
-    *'exec cat -- "$2"'*) mode=cat; break ;;
+    *'exec cat -- "$3"'*) mode=cat; break ;;
   esac
 done
 eval "last=\${$#}"

@@ -366,7 +366,7 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     const added = yield* Effect.either(runner.exec(Guest.addArgv(agent, supervise), supervise.token))
     if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
     if (added.left._tag === "SmolvmNotFound" || !isAlreadyExists(added.left)) return yield* added.left
-    const readArgv = Guest.readConfigArgv(agent)
+    const readArgv = Guest.readConfigArgv(agent, supervise)
     const read: ExecResult = yield* runner.exec(readArgv)
     // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
     const replaceUncompared = Effect.zipRight(
@@ -384,7 +384,7 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     }
     if (found._tag !== "Present") {
       // A large file not in Claude Code's own layout: its part could not be cut out.
-      if (partial) return yield* replaceUncompared
+      if (partial && found._tag === "Unparsable") return yield* replaceUncompared
       // The CLI says the entry exists, the file says otherwise: the config is not where the plan
       // says it is (or not JSON). Replacing blindly would report Replaced on every relaunch.
       return yield* new ExecFailed({

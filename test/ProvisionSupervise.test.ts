@@ -164,6 +164,40 @@ describe("provisionSupervise", () => {
       })
     }))
 
+  it.effect("a large config keeps the warning about a project whose local entry shadows ours", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      const projects: Record<string, unknown> = Object.fromEntries(
+        Array.from({ length: 40_000 }, (_, i) => [`/work/repo-${i}`, { allowedTools: [], mcpServers: {} }])
+      )
+      projects["/work/repo-9"] = { mcpServers: { supervise: { type: "stdio", command: "old-sidecar" } } }
+      state.files.set("/home/node/.claude.json", {
+        other: { projects },
+        mcpServers: { supervise: { type: "http", url: "http://127.0.0.1:4318/" } }
+      })
+      const { logs, outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(logs.filter((entry) => entry.level === "WARN").map((entry) => entry.message)).toEqual([
+        "a local-scope MCP server named supervise in /work/repo-9 shadows the user-scope entry there"
+      ])
+    }))
+
+  it.effect("'already exists' with no entry in a large config's part: Failed, as for a small one, not Replaced every relaunch", () =>
+    Effect.gen(function*() {
+      const { calls, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        (call) =>
+          Effect.succeed(
+            call.argv.includes(Guest.READ)
+              ? { exitCode: 0, stdout: `{\n  "mcpServers": {}\n}\n`, stderr: `${Guest.READ_PART_MARK} (9000000 bytes)\n` }
+              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+          )
+      )
+      expect(calls).toHaveLength(2)
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
+    }))
+
   it.effect("a large config not laid out as Claude Code writes it is rewritten without comparing: Replaced, changed []", () =>
     Effect.gen(function*() {
       const { calls, logs, outcome } = yield* provision(

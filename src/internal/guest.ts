@@ -56,27 +56,50 @@ export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
 export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
 
 /**
- * `$1` byte limit, `$2` config file. Prints the file when it is at most the
- * limit; else only its top-level `mcpServers` object, as `{"mcpServers": …}`.
+ * `$1` byte limit, `$2` server name, `$3` config file. Prints the file when it
+ * is at most the limit; else only what reconcile reads: the top-level
+ * `mcpServers` object and, under `projects`, each project whose own
+ * `mcpServers` holds the name (a local-scope entry that shadows ours), as
+ * `{"mcpServers": …, "projects": {"<path>": {"mcpServers": {"<name>": {}}}}}`.
  * Claude Code keeps state for every directory it ever ran in in the same file,
  * which grows to MBs, past what smolvm carries back from one exec (about 11
  * MiB) and past the host's capture bound. Claude Code writes it with two-space
- * indentation, so that object starts and ends on lines indented by exactly two
- * spaces (JSON strings hold no raw newline); on a file written otherwise the
- * part is empty and reconcile stops comparing.
+ * indentation, so the nesting depth of a line is its indentation (JSON strings
+ * hold no raw newline); a file laid out otherwise gives no output, and
+ * reconcile stops comparing.
  *
  * @internal
  */
 export const READ = [
-  String.raw`size=$(( $(wc -c 2>/dev/null <"$2") + 0 ))`,
-  String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$2"; fi`,
+  String.raw`size=$(( $(wc -c 2>/dev/null <"$3") + 0 ))`,
+  String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$3"; fi`,
   String.raw`echo "${READ_PART_MARK} ($size bytes)" >&2`,
-  String.raw`exec awk '`,
-  String.raw`  /^  "mcpServers": \{\},?$/ { print "{\"mcpServers\": {}}"; exit }`,
-  String.raw`  /^  "mcpServers": \{$/ { on = 1; print "{"; print "  \"mcpServers\": {"; next }`,
-  String.raw`  on && /^  \},?$/ { print "  }"; print "}"; exit }`,
-  String.raw`  on { print }`,
-  String.raw`' "$2"`
+  // The name goes through the environment: awk -v would read backslashes in it as escapes.
+  String.raw`BOTTLE_SUPERVISE_NAME="$2" exec awk '`,
+  String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,
+  String.raw`  NR == 1 && $0 != "{" { exit }`,
+  String.raw`  NR == 2 && !/^  "/ { exit }`,
+  String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
+  String.raw`  /^  "mcpServers": \{$/ { inServers = 1; servers = "{"; next }`,
+  String.raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
+  String.raw`  /^  "projects": \{$/ { inProjects = 1; next }`,
+  String.raw`  inProjects && /^  \},?$/ { inProjects = 0; next }`,
+  String.raw`  inProjects && /^    "/ { project = $0; sub(/^    /, "", project); sub(/: \{$/, "", project); inLocal = 0; next }`,
+  String.raw`  inProjects && /^      "mcpServers": \{$/ { inLocal = 1; next }`,
+  String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
+  String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
+  String.raw`  END {`,
+  String.raw`    if (servers == "") exit`,
+  String.raw`    print "{"`,
+  String.raw`    printf "  \"mcpServers\": %s", servers`,
+  String.raw`    if (n == 0) { print ""; print "}"; exit }`,
+  String.raw`    print ","`,
+  String.raw`    print "  \"projects\": {"`,
+  String.raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
+  String.raw`    print "  }"`,
+  String.raw`    print "}"`,
+  String.raw`  }`,
+  String.raw`' "$3"`
 ].join("\n")
 
 /** The agent's environment for the CLI, after the user switch reset it. @internal */
@@ -114,7 +137,8 @@ export const replaceArgv = (agent: AgentPlan, plan: SupervisePlan) =>
   script(agent, REPLACE, [plan.serverName, plan.agentUrl])
 
 /** @internal */
-export const readConfigArgv = (agent: AgentPlan) => script(agent, READ, [String(READ_WHOLE_LIMIT), agent.configFile])
+export const readConfigArgv = (agent: AgentPlan, plan: SupervisePlan) =>
+  script(agent, READ, [String(READ_WHOLE_LIMIT), plan.serverName, agent.configFile])
 
 /** @internal */
 export const getArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, GET, [plan.serverName])

@@ -65,14 +65,20 @@ export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) 
     const path = configPath(env)
     const [, , script, , ...args] = command
     if (script === Guest.READ) {
-      const [limit, configFile] = args
+      const [limit, name, configFile] = args
       const file = state.files.get(configFile!)
       if (file === undefined) return exit1(`cat: ${configFile}: No such file or directory`)
       const whole = render(file)
-      // Past the limit the guest cuts out the top-level mcpServers, as the real awk does.
-      return Buffer.byteLength(whole) <= Number(limit)
-        ? ok(whole)
-        : { exitCode: 0, stdout: `${JSON.stringify({ mcpServers: file.mcpServers }, null, 2)}\n`, stderr: `${Guest.READ_PART_MARK}\n` }
+      if (Buffer.byteLength(whole) <= Number(limit)) return ok(whole)
+      // Past the limit the guest cuts out what reconcile reads, as the real awk does.
+      const projects: Record<string, { readonly mcpServers?: Record<string, unknown> }> = JSON.parse(
+        JSON.stringify(file.other["projects"] ?? {})
+      )
+      const shadowing = Object.entries(projects).filter(([, p]) => p.mcpServers !== undefined && Object.hasOwn(p.mcpServers, name!))
+      const part = shadowing.length === 0
+        ? { mcpServers: file.mcpServers }
+        : { mcpServers: file.mcpServers, projects: Object.fromEntries(shadowing.map(([path]) => [path, { mcpServers: { [name!]: {} } }])) }
+      return { exitCode: 0, stdout: `${JSON.stringify(part, null, 2)}\n`, stderr: `${Guest.READ_PART_MARK}\n` }
     }
     const file = state.files.get(path) ?? { other: { numStartups: 1, theme: "dark" }, mcpServers: {} }
     const token = call.options.secretEnv?.[Guest.TOKEN_VAR]

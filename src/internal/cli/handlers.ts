@@ -30,7 +30,7 @@ export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | Out
         ["register: always runs (claude mcp add, as the agent user)", Guest.addArgv(plan.agent, supervise), true],
         [
           "only when the entry already exists: read the agent's config",
-          Guest.readConfigArgv(plan.agent),
+          Guest.readConfigArgv(plan.agent, supervise),
           false
         ],
         [
