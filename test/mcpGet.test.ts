@@ -84,6 +84,13 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
     })
   })
 
+  it.each(["Type", "URL", "Status", "Issue", "url"])("a server named %s reads the same as one named supervise", (name) => {
+    for (const file of ["connected.txt", "refused.txt"]) {
+      const renamed = fixture(file).replace(/^supervise:/m, `${name}:`).replace(/remove supervise -s/, `remove ${name} -s`)
+      expect(parse(0, renamed, "")).toEqual(parse(0, fixture(file), ""))
+    }
+  })
+
   it("fields are found by label, not position", () => {
     const lines = fixture("connected.txt").split("\n")
     const reordered = [lines[0], lines[4], lines[3], lines[2], lines[1], ...lines.slice(5)].join("\n")

@@ -18,8 +18,10 @@ export type Health =
   | { readonly _tag: "NotRegistered" }
   | { readonly _tag: "Unknown" }
 
+// Fields are indented; the first line is the server's own name and a colon, so a
+// server named "URL" or "Type" must not read as one. [ \t], not \s: never across lines.
 const field = (text: string, label: string): string | undefined => {
-  const match = new RegExp(`^\\s*${label}:\\s*(.*?)\\s*$`, "mi").exec(text)
+  const match = new RegExp(`^[ \\t]+${label}:[ \\t]*(.*?)[ \\t]*$`, "mi").exec(text)
   return match?.[1]
 }
 
