@@ -188,7 +188,12 @@ describe("Smolvm.makeTest", () => {
       const late = yield* Smolvm.makeTest(() =>
         Effect.succeed({ exitCode: 124, stderr: "command timed out after 5000ms\n" })
       )
-      expect(yield* Effect.flip(late.service.machineExec("b", ["sleep", "9"]))).toMatchObject({ reason: "Timeout" })
+      // The live layer's detail for any Timeout it reads from exit 124, words or not.
+      expect(yield* Effect.flip(late.service.machineExec("b", ["sleep", "9"]))).toMatchObject({
+        reason: "Timeout",
+        exitCode: 124,
+        detail: "smolvm's --timeout of 1m fired"
+      })
     }))
 
   it.effect("records calls with secrets still Redacted and classifies answers like the live layer", () =>
@@ -275,6 +280,110 @@ describe("Smolvm.makeTest timeouts", () => {
         expect(yield* Fiber.join(fiber)).toEqual({ exitCode: 0, stdout: "answered\n", stderr: "", truncated: false })
       }),
     { fastCheck: { numRuns: 50 } }
+  )
+
+  // smolvm's own --timeout kills the guest at `timeout` and exits 124: an answer the
+  // handler gives later never reaches the host, live. Between `timeout` and the host
+  // deadline the fake must therefore fail as the live layer does on that exit 124.
+  const smolvmTimedOut = (shown: string) => ({
+    _tag: "ExecFailed",
+    reason: "Timeout",
+    exitCode: 124,
+    target: "b",
+    stdout: "",
+    stderr: "",
+    detail: `smolvm's --timeout of ${shown} fired`
+  })
+
+  it.effect("an answer at timeout + 1 ms is smolvm's Timeout, exit 124, whatever the handler replied", () =>
+    Effect.gen(function*() {
+      const fake = yield* Smolvm.makeTest(() =>
+        Effect.as(Effect.sleep("2001 millis"), { exitCode: 0, stdout: "too late\n" })
+      )
+      const fiber = yield* Effect.fork(fake.service.machineExec("b", ["true"], { timeout: "2 seconds" }))
+      yield* TestClock.adjust("2001 millis")
+      // Polled, not joined: the answer came before the host deadline (3 s), so nothing else may be waited for.
+      const exit = yield* Fiber.poll(fiber)
+      expect(Option.isSome(exit)).toBe(true)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      expect(error).toMatchObject(smolvmTimedOut("2s"))
+      expect(error.message).toBe(`timed out on machine "b" (smolvm's --timeout of 2s fired)`)
+      if (error._tag === "ExecFailed") expect(error.transient).toBe(false)
+    }))
+
+  it.effect("an answer exactly at the timeout is smolvm's Timeout too; one 1 ms before it is the handler's", () =>
+    Effect.gen(function*() {
+      const answerAfter = (ms: number) =>
+        Effect.gen(function*() {
+          const fake = yield* Smolvm.makeTest(() =>
+            Effect.as(Effect.sleep(Duration.millis(ms)), { exitCode: 1, stderr: "Error: vm not found: b\n" })
+          )
+          const fiber = yield* Effect.fork(fake.service.machineExec("b", ["true"], { timeout: "500 millis" }))
+          yield* TestClock.adjust(Duration.millis(ms))
+          return yield* Effect.flip(Fiber.join(fiber))
+        })
+      expect(yield* answerAfter(500)).toMatchObject(smolvmTimedOut("500ms"))
+      expect(yield* answerAfter(499)).toMatchObject({ reason: "MachineNotFound", exitCode: 1 })
+    }))
+
+  it.effect.prop(
+    "an answer is the handler's before the timeout, smolvm's Timeout from it to the host deadline, the host's after",
+    {
+      // Short timeouts too, where the margin is its 250 ms floor; delays drawn on each side of
+      // the timeout, and right at it.
+      timing: fc.oneof(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1, max: 600_000 })).chain((ms) =>
+        fc.record({
+          ms: fc.constant(ms),
+          delay: fc.oneof(
+            fc.integer({ min: 0, max: ms }),
+            fc.integer({ min: ms, max: ms + 2_500 }),
+            fc.constantFrom(ms - 1, ms, ms + 1).filter((d) => d >= 0)
+          )
+        })
+      ),
+      reply: fc.constantFrom<Smolvm.FakeReply>(
+        { exitCode: 0, stdout: "answered\n" },
+        { exitCode: 1, stderr: "Error: vm not found: b\n" },
+        { exitCode: 3, stderr: "guest: boom\n" },
+        { exitCode: 124 },
+        { exitCode: 124, stderr: "command timed out after 5ms\n" }
+      )
+    },
+    ({ reply, timing: { delay, ms } }) =>
+      Effect.gen(function*() {
+        // The live layer's margin, restated: half the timeout, between 250 ms and 2 s.
+        const hostDeadline = ms + Math.min(Math.max(ms / 2, 250), 2_000)
+        // At the very instant both the answer and the host's kill are due: either may win.
+        fc.pre(delay !== hostDeadline)
+        const run = (after: number) =>
+          Effect.gen(function*() {
+            const fake = yield* Smolvm.makeTest(() => Effect.as(Effect.sleep(Duration.millis(after)), reply))
+            const fiber = yield* Effect.fork(
+              Effect.exit(fake.service.machineExec("b", ["true"], { timeout: Duration.millis(ms) }))
+            )
+            yield* TestClock.adjust(Duration.millis(Math.max(after, hostDeadline) + 1))
+            const polled = yield* Fiber.poll(fiber)
+            expect(Option.isSome(polled)).toBe(true)
+            return yield* Fiber.join(fiber)
+          })
+        const got = yield* run(delay)
+        if (delay < ms) {
+          // The handler's own answer, read exactly as an immediate one.
+          expect(got).toEqual(yield* run(0))
+        } else if (delay < hostDeadline) {
+          expect(got).toMatchObject({
+            _tag: "Failure",
+            cause: { error: smolvmTimedOut(Duration.format(Duration.millis(ms))) }
+          })
+        } else {
+          expect(got).toMatchObject({ _tag: "Failure", cause: { error: { reason: "Timeout", stderr: "" } } })
+          if (got._tag === "Failure" && got.cause._tag === "Fail") {
+            expect(got.cause.error).not.toHaveProperty("exitCode", 124)
+            expect(got.cause.error.message).toContain("smolvm did not answer within")
+          }
+        }
+      }),
+    { fastCheck: { numRuns: 200 } }
   )
 
   it.effect("a failing answer within the timeout is classified as before, not turned into a Timeout", () =>

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import { constants } from "node:os"
 import * as MachineName from "../MachineName.js"
 
@@ -145,6 +146,16 @@ export const isTransientSmolvmError = (stderr: string): boolean => {
   return verdict._tag === "Failure" &&
     (verdict.reason === "MachineNotRunning" || (verdict.reason === "SmolvmError" && isAgentConnectionError(stderr)))
 }
+
+/**
+ * The `detail` of a Timeout read from smolvm's exit 124. One text for the live
+ * and the test layer, so what a launcher asserts against the fake holds live.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const smolvmTimeoutDetail = (timeout: Duration.Duration): string =>
+  `smolvm's --timeout of ${Duration.format(timeout)} fired`
 
 /** smolvm's own words when its `--timeout` fires (it does not always print them). */
 const TIMED_OUT = /^command timed out after /m

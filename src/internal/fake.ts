@@ -4,14 +4,15 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type { ExecOptions, FakeHandler, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
+import type { ExecOptions, FakeHandler, FakeReply, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
 import { ExecFailed } from "../SmolvmError.js"
 import { makeCollector } from "./boundedOutput.js"
-import { classify } from "./classify.js"
+import { classify, smolvmTimeoutDetail } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
 import { hostDeadline, hostTimeoutDetail, prepare } from "./request.js"
@@ -38,7 +39,8 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         const deadline = hostDeadline(p.timeout)
         // A handler that never answers is a smolvm client that never answers:
         // fail as the live layer does when it kills such a client.
-        const reply = yield* handler(call).pipe(
+        const [took, answer] = yield* handler(call).pipe(
+          Effect.timed,
           Effect.timeoutFail({
             duration: deadline,
             onTimeout: () =>
@@ -52,12 +54,17 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
               })
           })
         )
+        // Live, smolvm's own --timeout kills the guest at `timeout` and exits 124
+        // with nothing of the guest's answer, so a later reply is never seen. No
+        // slack below `timeout` as the live layer allows: that covers a real
+        // clock's jitter, and a reply just before the timeout is the handler's.
+        const late = Duration.greaterThanOrEqualTo(took, p.timeout)
+        const reply: FakeReply = late ? { exitCode: 124 } : answer
         const out = bound(reply.stdout ?? "", p.maxOutputBytes, p.secrets)
         const err = bound(reply.stderr ?? "", p.maxOutputBytes, p.secrets)
         const stdout = out.text
         const stderr = err.text
-        // The handler's delay is not read as the guest's run time: 124 is smolvm's timeout only when the reply says so.
-        const verdict = classify(reply.exitCode, stderr, false)
+        const verdict = classify(reply.exitCode, stderr, late)
         if (verdict._tag === "Failure") {
           return yield* new ExecFailed({
             target,
@@ -66,7 +73,8 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
             exitCode: reply.exitCode,
             signal: verdict.signal,
             stdout: scrub(stdout),
-            stderr: scrub(stderr)
+            stderr: scrub(stderr),
+            detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined
           })
         }
         return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }

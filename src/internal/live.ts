@@ -24,7 +24,7 @@ import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js
 import { ExecFailed, SmolvmNotFound } from "../SmolvmError.js"
 import * as Binary from "./binary.js"
 import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
-import { classify } from "./classify.js"
+import { classify, smolvmTimeoutDetail } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
@@ -180,7 +180,7 @@ export const make = (options: MakeOptions = {}) =>
               reason: verdict.reason,
               exitCode,
               signal: verdict.signal,
-              detail: verdict.reason === "Timeout" ? `smolvm's --timeout of ${Duration.format(p.timeout)} fired` : undefined
+              detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined
             })
           }
           return {

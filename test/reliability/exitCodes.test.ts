@@ -91,11 +91,12 @@ describe("exit codes 1..255 through the live machineExec", () => {
       const timedOut = yield* Effect.flip(exec(slow.name, ["sleep", "20"], { timeout: "300 millis" })).pipe(
         Effect.provide(rig.layer())
       )
-      expect(timedOut).toMatchObject({ reason: "Timeout", exitCode: 124 })
+      // The test layer gives the same detail (test/Smolvm.test.ts): keep the two in step.
+      expect(timedOut).toMatchObject({ reason: "Timeout", exitCode: 124, detail: "smolvm's --timeout of 300ms fired" })
       expect(survivors(slow.pids())).toEqual([])
       const said = rig.machine("said", { code: 124, stderr: "command timed out after 5000ms\n" })
       const saidSo = yield* Effect.flip(exec(said.name, ["x"], { timeout: "30 seconds" })).pipe(Effect.provide(rig.layer()))
-      expect(saidSo).toMatchObject({ reason: "Timeout", exitCode: 124 })
+      expect(saidSo).toMatchObject({ reason: "Timeout", exitCode: 124, detail: "smolvm's --timeout of 30s fired" })
       expect(saidSo.message).toContain("command timed out after 5000ms")
     })))
 })
