@@ -150,7 +150,8 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
    * Whether trying again soon may succeed: the agent answers "is not running"
    * for a moment after boot, and connections can be reset. Read from smolvm's
    * own words on `stderr` by the rule that classified them, so a guest's look-alike
-   * (`Error: docker daemon is not running`) never is, whatever the reason says.
+   * (`Error: docker daemon is not running`, or smolvm's sentence naming another
+   * machine than `target`) never is, whatever the reason says.
    * A client that could not be started for lack of host resources is too. A
    * guest exit code, an unknown machine or a bad name never is.
    *
@@ -160,7 +161,7 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
     switch (this.reason) {
       case "MachineNotRunning":
       case "SmolvmError":
-        return isTransientSmolvmError(this.stderr)
+        return isTransientSmolvmError(this.target, this.stderr)
       case "SpawnFailed":
         return true
       default:

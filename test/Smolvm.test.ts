@@ -117,6 +117,17 @@ describe("Smolvm.layer", () => {
       },
       "GuestCommandNotFound"
     ],
+    // smolvm echoes `--name`: the same sentences naming another machine are the guest's own output.
+    ["a guest printing another machine's 'vm not found'", { exit: 1, stderr: "Error: vm not found: mybox\n" }, "NonZeroExit"],
+    [
+      "a guest printing another machine's 'is not running'",
+      {
+        exit: 1,
+        stderr:
+          "Error: agent operation failed: connect: machine 'mybox' is not running. Use 'smolvm machine start --name mybox' first.\n"
+      },
+      "NonZeroExit"
+    ],
     ["another smolvm error", { exit: 1, stderr: "Error: agent operation failed: disk full\n" }, "SmolvmError"],
     ["bad flags", { exit: 2, stderr: "error: unexpected argument '--bogus' found\n\nUsage: smolvm machine exec\n" }, "SmolvmUsage"],
     ["smolvm's --timeout", { exit: 124, stderr: "command timed out after 5000ms\n" }, "Timeout"],
@@ -208,6 +219,35 @@ describe("Smolvm.makeTest", () => {
       const calls = yield* fake.calls
       expect(calls).toHaveLength(1)
       expect(Redacted.value(calls[0]!.options.secretEnv!["T"]!)).toBe("x-secret")
+    }))
+})
+
+describe("Smolvm.makeTest reads smolvm's machine errors only for the exec's own target", () => {
+  const sentences = (name: string) => ({
+    notFound: `Error: vm not found: ${name}\n`,
+    notRunning:
+      `Error: agent operation failed: connect: machine '${name}' is not running. Use 'smolvm machine start --name ${name}' first.\n`
+  })
+
+  it.effect("naming the target they are MachineNotFound and MachineNotRunning (transient)", () =>
+    Effect.gen(function*() {
+      const reply = sentences("b")
+      const notFound = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr: reply.notFound }))
+      expect(yield* Effect.flip(notFound.service.machineExec("b", ["true"]))).toMatchObject({ reason: "MachineNotFound" })
+      const notRunning = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr: reply.notRunning }))
+      const error = yield* Effect.flip(notRunning.service.machineExec("b", ["true"]))
+      expect(error).toMatchObject({ reason: "MachineNotRunning" })
+      if (error._tag === "ExecFailed") expect(error.transient).toBe(true)
+    }))
+
+  it.effect("naming another machine they are the guest's exit 1, NonZeroExit, not transient", () =>
+    Effect.gen(function*() {
+      for (const stderr of Object.values(sentences("mybox"))) {
+        const fake = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr }))
+        const error = yield* Effect.flip(fake.service.machineExec("b", ["true"]))
+        expect(error).toMatchObject({ _tag: "ExecFailed", reason: "NonZeroExit", exitCode: 1, target: "b" })
+        if (error._tag === "ExecFailed") expect(error.transient).toBe(false)
+      }
     }))
 })
 

@@ -82,34 +82,42 @@ const smolvmMessage = (stderr: string): string | undefined => {
 
 /**
  * smolvm 1.9's sentence for a stopped machine (`ensure_running_and_connect`);
- * the start hint repeats the name. The name is captured loosely and checked
- * against smolvm's own rules below, so an odd one reads as a look-alike.
+ * the start hint repeats the name. The name is captured loosely and compared
+ * with the exec's target below, so any other one reads as a look-alike.
  */
 const NOT_RUNNING =
   /^agent operation failed: connect: machine '([^']*)' is not running(?:\. Use 'smolvm machine start --name ([^']*)' first)?\.?$/
 
-const isMachineName = (name: string | undefined): name is string =>
-  name !== undefined && MachineName.problem(name) === undefined
+/**
+ * Whether `name` is the one smolvm would print for this exec: smolvm echoes
+ * `--name` verbatim, so its own error names exactly the target. Any other
+ * name, even a valid one, is a guest printing about some other machine. A
+ * target smolvm would refuse never reached it, so nothing names it.
+ */
+const namesTarget = (name: string | undefined, target: string): boolean =>
+  name === target && MachineName.problem(target) === undefined
 
 /**
  * Whether stderr holds smolvm's own "machine ... is not running" and nothing
  * like it: the exact sentence, inside smolvm's `agent operation failed:
- * connect:` frame, naming a machine smolvm could have (names are validated
- * before any exec, and smolvm echoes `--name`). A guest's
- * `Error: docker daemon is not running` is not it.
+ * connect:` frame, naming the exec's target (in the hint too). A guest's
+ * `Error: docker daemon is not running`, or the very sentence about another
+ * machine, is not it.
  */
-const isMachineNotRunning = (stderr: string): boolean => {
+const isMachineNotRunning = (stderr: string, target: string): boolean => {
   const match = NOT_RUNNING.exec(smolvmMessage(stderr) ?? "")
-  return match !== null && isMachineName(match[1]) && (match[2] === undefined || match[2] === match[1])
+  return match !== null && namesTarget(match[1], target) && (match[2] === undefined || match[2] === target)
 }
 
 /**
- * Whether stderr starts with smolvm's `Error: vm not found: NAME` for a name
- * smolvm could have. A guest's `Error: vm not found: config.json` is not it.
+ * Whether stderr starts with smolvm's `Error: vm not found: NAME` for the
+ * exec's target. A guest's `Error: vm not found: config.json`, or
+ * `Error: vm not found: mybox` when the target is another machine, is not it.
  */
-const isMachineNotFound = (stderr: string): boolean => {
+const isMachineNotFound = (stderr: string, target: string): boolean => {
   const first = smolvmErrorLine(stderr)?.split("\n")[0]
-  return first?.startsWith("Error: vm not found: ") === true && isMachineName(first.slice("Error: vm not found: ".length))
+  return first?.startsWith("Error: vm not found: ") === true &&
+    namesTarget(first.slice("Error: vm not found: ".length), target)
 }
 
 /**
@@ -136,13 +144,14 @@ const isAgentConnectionError = (stderr: string): boolean => {
  * "is not running" for a moment after boot (smolvm's exact sentence only), and
  * a connection to it can be refused or reset. The same reading `classify` uses,
  * so an `ExecFailed` is transient only for what `classify` called
- * `MachineNotRunning`, or a `SmolvmError` about the agent's connection. Only
- * smolvm's error is read, never the guest's output.
+ * `MachineNotRunning` (for this `target`, the exec's `--name`), or a
+ * `SmolvmError` about the agent's connection. Only smolvm's error is read,
+ * never the guest's output.
  *
  * @internal
  */
-export const isTransientSmolvmError = (stderr: string): boolean => {
-  const verdict = classify(1, stderr, false)
+export const isTransientSmolvmError = (target: string, stderr: string): boolean => {
+  const verdict = classify(target, 1, stderr, false)
   return verdict._tag === "Failure" &&
     (verdict.reason === "MachineNotRunning" || (verdict.reason === "SmolvmError" && isAgentConnectionError(stderr)))
 }
@@ -161,13 +170,15 @@ export const smolvmTimeoutDetail = (timeout: Duration.Duration): string =>
 const TIMED_OUT = /^command timed out after /m
 
 /**
- * Reads a finished exec. Exit 124 is smolvm's `--timeout` only when
- * `deadlineReached` (the exec ran for its whole timeout) or smolvm said so; a
- * guest command that exits 124 early is an ordinary non-zero exit.
+ * Reads a finished exec of `target` (the `--name` it was given). Exit 124 is
+ * smolvm's `--timeout` only when `deadlineReached` (the exec ran for its whole
+ * timeout) or smolvm said so; a guest command that exits 124 early is an
+ * ordinary non-zero exit.
  *
  * @internal
  */
 export const classify = (
+  target: string,
   exitCode: number,
   stderr: string,
   deadlineReached: boolean
@@ -176,8 +187,8 @@ export const classify = (
   if (exitCode === 124 && (deadlineReached || TIMED_OUT.test(stderr))) return { _tag: "Failure", reason: "Timeout" }
   const error = smolvmErrorLine(stderr)
   if (exitCode === 1 && error !== undefined) {
-    if (isMachineNotFound(stderr)) return { _tag: "Failure", reason: "MachineNotFound" }
-    if (isMachineNotRunning(stderr)) return { _tag: "Failure", reason: "MachineNotRunning" }
+    if (isMachineNotFound(stderr, target)) return { _tag: "Failure", reason: "MachineNotFound" }
+    if (isMachineNotRunning(stderr, target)) return { _tag: "Failure", reason: "MachineNotRunning" }
     // Not smolvm's sentence, yet its words: the guest's own line, read like any guest output below.
     if (!soundsLikeMachineError(stderr)) {
       if (/failed to spawn command/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }

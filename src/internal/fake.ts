@@ -64,7 +64,7 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         const err = bound(reply.stderr ?? "", p.maxOutputBytes, p.secrets)
         const stdout = out.text
         const stderr = err.text
-        const verdict = classify(reply.exitCode, stderr, late)
+        const verdict = classify(target, reply.exitCode, stderr, late)
         if (verdict._tag === "Failure") {
           return yield* new ExecFailed({
             target,

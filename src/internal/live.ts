@@ -174,7 +174,7 @@ export const make = (options: MakeOptions = {}) =>
           const exitCode = exit.right
           const stderr = err.result(p.secrets).text
           const deadlineReached = elapsed >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
-          const verdict = classify(exitCode, stderr, deadlineReached)
+          const verdict = classify(p.target, exitCode, stderr, deadlineReached)
           if (verdict._tag === "Failure") {
             return yield* failed({
               reason: verdict.reason,

@@ -121,7 +121,7 @@ describe("classification properties", () => {
       deadlineReached: fc.boolean()
     },
     ({ code, deadlineReached, stderr }) => {
-      const verdict = classify(code, stderr, deadlineReached)
+      const verdict = classify("b", code, stderr, deadlineReached)
       expect(verdict._tag === "Success").toBe(code === 0)
       if (verdict._tag === "Failure") {
         const error = new ExecFailed({ target: "b", argv: ["x"], reason: verdict.reason, exitCode: code, stdout: "", stderr })
@@ -161,26 +161,26 @@ describe("smolvm's words vs the guest's", () => {
 
   it("smolvm's connection errors on its own line are transient; its other errors are not", () => {
     const reset = "Error: agent operation failed: vm exec: Connection reset by peer (os error 104)\n"
-    expect(classify(1, reset, false)).toEqual({ _tag: "Failure", reason: "SmolvmError" })
+    expect(classify("b", 1, reset, false)).toEqual({ _tag: "Failure", reason: "SmolvmError" })
     const error = (stderr: string) =>
       new ExecFailed({ target: "b", argv: ["x"], reason: "SmolvmError", exitCode: 1, stdout: "", stderr })
     expect(error(reset).transient).toBe(true)
     expect(error("Error: agent operation failed: disk full\n").transient).toBe(false)
     // anyhow's "Caused by:" layout: the chain below smolvm's first line is still smolvm's.
     const chained = "Error: agent operation failed\n\nCaused by:\n    connect: machine 'b' is not running\n"
-    expect(classify(1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning" })
+    expect(classify("b", 1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning" })
     // Only the chain right below smolvm's first line is smolvm's: the guest's words after it are not.
-    expect(classify(1, `${chained}guest says: server is not running\n`, false)).toEqual({
+    expect(classify("b", 1, `${chained}guest says: server is not running\n`, false)).toEqual({
       _tag: "Failure",
       reason: "MachineNotRunning"
     })
-    expect(classify(1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual({
+    expect(classify("b", 1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual({
       _tag: "Failure",
       reason: "SmolvmError"
     })
     // An `Error:` line after other output is the guest's, however it reads.
     const late = "guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n"
-    expect(classify(1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit" })
+    expect(classify("b", 1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit" })
     expect(error(late).transient).toBe(false)
   })
 })

@@ -16,7 +16,13 @@ describe("a guest's look-alikes of smolvm's machine errors", () => {
   for (
     const [name, stderr] of [
       ["guest-docker", "Error: docker daemon is not running\n"],
-      ["guest-config", "Error: vm not found: config.json\n"]
+      ["guest-config", "Error: vm not found: config.json\n"],
+      // smolvm's exact sentences, but naming a machine other than the exec's target: smolvm echoes `--name`.
+      ["guest-other", "Error: vm not found: mybox\n"],
+      [
+        "guest-other-2",
+        "Error: agent operation failed: connect: machine 'mybox' is not running. Use 'smolvm machine start --name mybox' first.\n"
+      ]
     ] as const
   ) {
     it.live(`exit 1 with ${JSON.stringify(stderr.trim())} → Failed NonZeroExit, 1 exec, not transient`, () =>
