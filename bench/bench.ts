@@ -56,7 +56,7 @@ const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 30)
 const FLEET_SIZE = 64
 const FLEET_CONCURRENCY = 8
 const FLEET_ROUNDS = Number(process.env["BENCH_FLEET_ROUNDS"] ?? 11)
-const IN_MEMORY_CALLS = Number(process.env["BENCH_IN_MEMORY_CALLS"] ?? 500)
+const IN_MEMORY_CALLS = Number(process.env["BENCH_IN_MEMORY_CALLS"] ?? 1000)
 const TARGETS = { overheadMs: 2, fleetRatio: 1.25, execs: { first: 1, sameUrl: 2, changedUrl: 3 } } as const
 
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -232,8 +232,10 @@ const inMemory = async () => {
     ["provision", (target: string) => ProvisionSupervise.provisionSupervise(planA, target)]
   ] as const
   const samples = { floor: new Array<number>(), exec: new Array<number>(), provision: new Array<number>() }
-  for (let round = -1; round < 3; round++) {
-    for (const [name, f] of variants) {
+  for (let round = -1; round < 5; round++) {
+    // The order turns each round, so the garbage one variant leaves is not always collected during the same next one.
+    for (let k = 0; k < variants.length; k++) {
+      const [name, f] = variants[(k + round + 1) % variants.length]!
       const us = await inMemoryCpu(`${name}-r${round + 1}`, f)
       if (round >= 0) samples[name].push(us)
     }
