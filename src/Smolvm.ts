@@ -305,7 +305,12 @@ export interface TestSmolvm {
  * A fake `Smolvm` for launchers' own tests: it validates targets and options
  * like the live service, records each call, answers from `handler`, and maps
  * the answer through the live service's exit-code classification, so a fake
- * "is not running" is as transient as a real one.
+ * "is not running" for the exec's target is as transient as a real one.
+ *
+ * Time runs on Effect's `Clock`, as in the live service: an answer that takes
+ * at least the exec's `timeout` is smolvm's own timeout (`Timeout`, exit 124),
+ * and a handler that never answers times out a little later, when the live
+ * service would kill the client. Under the `TestClock`, advance it.
  *
  * @since 0.1.0
  * @category testing
@@ -322,7 +327,9 @@ export interface TestSmolvm {
 export const makeTest: (handler: FakeHandler) => Effect.Effect<TestSmolvm> = fake.make
 
 /**
- * `makeTest` as a layer, for tests that only need the answers.
+ * `makeTest` as a layer, for tests that only need the answers. The answer
+ * below is a stopped machine only for execs on machine `b`: smolvm names the
+ * target in it.
  *
  * @since 0.1.0
  * @category testing
