@@ -22,7 +22,7 @@ import type { OutcomeNotOk, PlanError } from "./errors.js"
  * - `Usage` (2): bad flags, an invalid plan (URL, machine name, user, paths,
  *   server name, timeout), a `--token-env` variable that is unset or empty.
  * - `SmolvmNotFound` (3): the smolvm binary (`SMOLVM_BIN`, default `smolvm`)
- *   is missing or not executable.
+ *   is missing, not executable or cannot be started.
  * - `Interrupted` (130): stopped by SIGINT/SIGTERM.
  *
  * @since 0.1.0
@@ -60,7 +60,7 @@ export const MEANINGS: Arr.NonEmptyReadonlyArray<readonly [code: ExitCode, meani
     "usage or plan error: bad flags, invalid URL, machine name, user, path, server name or timeout, " +
     "--token-env variable unset or empty"
   ],
-  [ExitCode.SmolvmNotFound, "the smolvm binary (SMOLVM_BIN, default smolvm) is missing or not executable"],
+  [ExitCode.SmolvmNotFound, "the smolvm binary (SMOLVM_BIN, default smolvm) is missing, not executable or cannot be started"],
   [ExitCode.Interrupted, "interrupted (SIGINT/SIGTERM)"]
 ]
 
