@@ -66,7 +66,8 @@ export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers o
  * MiB) and past the host's capture bound. Claude Code writes it with two-space
  * indentation, so the nesting depth of a line is its indentation (JSON strings
  * hold no raw newline); a file laid out otherwise gives no output, and
- * reconcile stops comparing.
+ * reconcile stops comparing. A file without a top-level `mcpServers` gives an
+ * object without it, as reading it whole would.
  *
  * @internal
  */
@@ -77,8 +78,8 @@ export const READ = [
   // The name goes through the environment: awk -v would read backslashes in it as escapes.
   String.raw`BOTTLE_SUPERVISE_NAME="$2" exec awk '`,
   String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,
-  String.raw`  NR == 1 && $0 != "{" { exit }`,
-  String.raw`  NR == 2 && !/^  "/ { exit }`,
+  String.raw`  NR == 1 && $0 != "{" { bad = 1; exit }`,
+  String.raw`  NR == 2 && !/^  "/ { bad = 1; exit }`,
   String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
   String.raw`  /^  "mcpServers": \{$/ { inServers = 1; servers = "{"; next }`,
   String.raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
@@ -89,11 +90,12 @@ export const READ = [
   String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
   String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
   String.raw`  END {`,
-  String.raw`    if (servers == "") exit`,
+  String.raw`    if (bad || NR < 2) exit`,
   String.raw`    print "{"`,
-  String.raw`    printf "  \"mcpServers\": %s", servers`,
-  String.raw`    if (n == 0) { print ""; print "}"; exit }`,
-  String.raw`    print ","`,
+  // No top-level mcpServers is an answer too (the entry is not where the plan says), not a layout failure.
+  String.raw`    if (servers != "") { printf "  \"mcpServers\": %s", servers; sep = "," }`,
+  String.raw`    if (n == 0) { if (sep != "") print ""; print "}"; exit }`,
+  String.raw`    print sep`,
   String.raw`    print "  \"projects\": {"`,
   String.raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
   String.raw`    print "  }"`,

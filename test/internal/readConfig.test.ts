@@ -40,14 +40,15 @@ const project = fc.record(
 )
 /** A config with the user-scope servers anywhere among other keys, and projects with local-scope servers. */
 const config = fc.tuple(
-  servers,
+  // Claude Code writes no top-level mcpServers until the first `claude mcp add`.
+  fc.option(servers, { nil: undefined, freq: 4 }),
   fc.dictionary(fc.string().filter((k) => k !== "mcpServers" && k !== "projects"), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
   fc.option(fc.dictionary(fc.string({ unit: "binary" }), project, { maxKeys: 5 }), { nil: undefined }),
   fc.nat()
 ).map(([mcpServers, other, projects, at]) => {
   const entries: Array<[string, unknown]> = Object.entries(other)
   if (projects !== undefined) entries.splice(at % (entries.length + 1), 0, ["projects", projects])
-  entries.splice((at >> 3) % (entries.length + 1), 0, ["mcpServers", mcpServers])
+  if (mcpServers !== undefined) entries.splice((at >> 3) % (entries.length + 1), 0, ["mcpServers", mcpServers])
   return { mcpServers, text: JSON.stringify(Object.fromEntries(entries), null, 2) }
 })
 const plan = fc.record({ url: fc.constantFrom(...URLS), token: fc.option(fc.constantFrom(...TOKENS), { nil: undefined }) })
@@ -62,7 +63,7 @@ describe("the guest's config read", () => {
   }, { fastCheck: { numRuns: 25 } })
 
   it.prop(
-    "over the limit, the part it prints compares exactly as the whole file: same entry, changes and shadowing projects",
+    "over the limit, the part it prints compares exactly as the whole file (laid out as Claude Code writes it): same entry, changes and shadowing projects",
     [config, plan],
     ([{ mcpServers, text }, bottle]) => {
       const supervise = bottle.supervisePlan!
