@@ -91,6 +91,15 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
     }
   })
 
+  it("a header line never stands in for a missing field", () => {
+    const needsAuth = fixture("connected.txt")
+      .replace("✔ Connected", "△ Needs authentication")
+      .replace("Authorization: Bearer fake-token-0123", "Issue: Bearer fake-token-0123")
+    const health = parse(0, needsAuth, "")
+    expect(health).toMatchObject({ _tag: "Unreachable", reason: "Needs authentication" })
+    expect(JSON.stringify(health)).not.toContain("fake-token")
+  })
+
   it("fields are found by label, not position", () => {
     const lines = fixture("connected.txt").split("\n")
     const reordered = [lines[0], lines[4], lines[3], lines[2], lines[1], ...lines.slice(5)].join("\n")

@@ -18,10 +18,11 @@ export type Health =
   | { readonly _tag: "NotRegistered" }
   | { readonly _tag: "Unknown" }
 
-// Fields are indented; the first line is the server's own name and a colon, so a
-// server named "URL" or "Type" must not read as one. [ \t], not \s: never across lines.
+// Fields are indented by two spaces. The first line is the server's own name and a
+// colon, and the headers (printed in clear) are indented by four: neither may read as
+// a field when the real one is missing. [ \t], not \s: never across lines.
 const field = (text: string, label: string): string | undefined => {
-  const match = new RegExp(`^[ \\t]+${label}:[ \\t]*(.*?)[ \\t]*$`, "mi").exec(text)
+  const match = new RegExp(`^  ${label}:[ \\t]*(.*?)[ \\t]*$`, "mi").exec(text)
   return match?.[1]
 }
 
