@@ -78,6 +78,7 @@ export const READ = [
   // The name goes through the environment: awk -v would read backslashes in it as escapes.
   String.raw`BOTTLE_SUPERVISE_NAME="$2" exec awk '`,
   String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,
+  String.raw`  NR == 1 && $0 == "{}" { empty = 1; exit }`,
   String.raw`  NR == 1 && $0 != "{" { bad = 1; exit }`,
   String.raw`  NR == 2 && !/^  "/ { bad = 1; exit }`,
   String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
@@ -90,6 +91,7 @@ export const READ = [
   String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
   String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
   String.raw`  END {`,
+  String.raw`    if (empty) { print "{}"; exit }`,
   String.raw`    if (bad || NR < 2) exit`,
   String.raw`    print "{"`,
   // No top-level mcpServers is an answer too (the entry is not where the plan says), not a layout failure.

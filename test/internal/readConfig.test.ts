@@ -74,7 +74,7 @@ describe("the guest's config read", () => {
       expect(part.mcpServers).toEqual(mcpServers)
       expect(ClaudeConfig.compare(run.stdout, supervise)).toEqual(ClaudeConfig.compare(text, supervise))
     },
-    { fastCheck: { numRuns: 80 } }
+    { fastCheck: { numRuns: 200 } }
   )
 
   it("a file of tens of MB comes back as its servers and the shadowing project only", () => {
