@@ -251,6 +251,14 @@ export type Environment = Smolvm | CliApp.CliApp.Environment
  * )
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never, Environment> =>
+  Effect.suspend(() =>
+    // The wizard prompts on stdin and would wait forever on a pipe or /dev/null.
+    argv.includes("--wizard") && process.stdin.isTTY !== true
+      ? Effect.as(Console.error("bottle-supervise: --wizard needs a terminal on stdin"), ExitCode.Usage)
+      : runCommand(argv)
+  )
+
+const runCommand = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never, Environment> =>
   Command.run(command, { name: "bottle-supervise", version: VERSION, footer })(argv).pipe(
     Effect.as(ExitCode.Ok),
     Effect.catchAll(fromError),
@@ -276,9 +284,35 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never,
  * NodeRuntime.runMain(Effect.succeed(Cli.ExitCode.Ok), { teardown: Cli.teardown })
  */
 export const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void): void => {
-  if (Exit.isSuccess(exit)) {
-    onExit(typeof exit.value === "number" ? exit.value : ExitCode.Ok)
-  } else {
-    onExit(Cause.isInterruptedOnly(exit.cause) ? ExitCode.Interrupted : ExitCode.NotOk)
+  const code = Exit.isSuccess(exit)
+    ? typeof exit.value === "number" ? exit.value : ExitCode.Ok
+    : Cause.isInterruptedOnly(exit.cause)
+    ? ExitCode.Interrupted
+    : ExitCode.NotOk
+  afterFlush(() => onExit(code))
+}
+
+/** How long the exit waits for a reader that does not drain stdout or stderr. */
+const FLUSH_LIMIT_MS = 5_000
+
+/**
+ * `runMain` exits with `process.exit` on a non-zero code, which drops what is
+ * still queued for a pipe (a `Failed` outcome can carry MBs of guest output):
+ * `--json | jq` would get a cut object. Wait for both streams, boundedly.
+ */
+const afterFlush = (then: () => void): void => {
+  let pending = 2
+  let finished = false
+  const finish = () => {
+    if (finished) return
+    finished = true
+    clearTimeout(timer)
+    then()
   }
+  const timer = setTimeout(finish, FLUSH_LIMIT_MS)
+  const flushed = () => {
+    if (--pending === 0) finish()
+  }
+  process.stdout.write("", flushed)
+  process.stderr.write("", flushed)
 }

@@ -20,6 +20,15 @@ const MainLive = Layer.mergeAll(Smolvm.layer, OperatorLogger.layerOperator).pipe
   Layer.provideMerge(NodeContext.layer)
 )
 
+// runMain interrupts on the first SIGINT or SIGTERM and then drops its handlers, so a
+// second Ctrl-C would kill Node while the smolvm client's process group is being reaped
+// (it runs in its own session: no terminal signal reaches it). These keep Node up through
+// that bounded teardown, and a hang-up (a closed terminal or ssh session) interrupts too.
+const stayUp = () => undefined
+process.on("SIGINT", stayUp)
+process.on("SIGTERM", stayUp)
+process.on("SIGHUP", () => process.kill(process.pid, "SIGTERM"))
+
 Cli.run(process.argv).pipe(
   Effect.provide(MainLive),
   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true, teardown: Cli.teardown })

@@ -79,10 +79,14 @@ export const hostTimeoutDetail = (deadline: Duration.Duration): string =>
 export const timeoutProblem = (timeout: Duration.DurationInput | undefined): string | undefined => {
   if (timeout === undefined) return undefined
   const decoded = Duration.decodeUnknown(timeout)
-  return decoded._tag === "None" || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1
-    ? "timeout must be a finite duration of at least 1ms"
-    : undefined
+  if (decoded._tag === "None" || !Duration.isFinite(decoded.value) || Duration.toMillis(decoded.value) < 1) {
+    return "timeout must be a finite duration of at least 1ms"
+  }
+  // Node's timers fire at once past 2^31 - 1 ms, and smolvm's own parser refuses huge values.
+  return Duration.toMillis(decoded.value) > MAX_TIMEOUT_MS ? "timeout must be at most 24 days" : undefined
 }
+
+const MAX_TIMEOUT_MS = 24 * 24 * 60 * 60 * 1000
 
 const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string | undefined => {
   if (argv.length === 0) return "argv must not be empty"

@@ -86,6 +86,16 @@ export const print = (command: "provision" | "verify", steps: ReadonlyArray<Step
     : Console.log(
       [
         `# bottle-supervise ${command} --dry-run: nothing was run. It would run:`,
-        ...steps.flatMap((step, i) => ["", `# ${i + 1}. ${step.when}`, step.commandLine])
+        ...(steps.length > 1 ? [conditionalNote] : []),
+        // Pasted whole, the transcript runs step 1 only: a later step runs on a condition the
+        // library checks, and the config read prints the stored token in clear.
+        ...steps.flatMap((step, i) => [
+          "",
+          `# ${i + 1}. ${step.when}`,
+          i === 0 ? step.commandLine : step.commandLine.split("\n").map((line) => `# ${line}`).join("\n")
+        ])
       ].join("\n")
     )
+
+const conditionalNote = "# Steps after the first are commented out: each runs only on the condition it names, and the " +
+  "config read prints the stored token."

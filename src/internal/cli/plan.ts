@@ -14,7 +14,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import { problem as machineNameProblem } from "../../MachineName.js"
 import * as SupervisePlan from "../../SupervisePlan.js"
-import { ENV_NAME } from "../request.js"
+import { ENV_NAME, timeoutProblem } from "../request.js"
 import { PlanError } from "./errors.js"
 import type { PlanFlags } from "./flags.js"
 import * as Humantime from "./humantime.js"
@@ -71,7 +71,10 @@ export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
         const parsed = Humantime.parse(text)
         if (parsed === undefined) {
           problems.push(`--timeout: ${JSON.stringify(text)} is not a duration like 30s, 2m, 500ms or 1m30s`)
+          return undefined
         }
+        const unusable = timeoutProblem(parsed)
+        if (unusable !== undefined) problems.push(`--timeout: ${unusable}`)
         return parsed
       }
     })
