@@ -159,7 +159,8 @@ export type ProvisionOutcome = typeof ProvisionOutcome.Type
 
 /**
  * - `timeout`: bounds the whole call, retries and the wait behind another
- *   provisioning of the same bottle included (default 60 seconds). At the
+ *   provisioning of the same bottle included (default 60 seconds, at most 24
+ *   days). At the
  *   deadline the smolvm client is killed (SIGTERM, then SIGKILL after the
  *   layer's kill grace) and the outcome is `Failed` with reason `Timeout`,
  *   carrying smolvm's last words. The call returns once the client is gone:

@@ -71,7 +71,8 @@ export {
  *   never appear on a command line, in a log or in an error.
  * - `workdir`: absolute guest working directory (`-w`).
  * - `timeout`: the guest side is killed by smolvm at this deadline (`--timeout`)
- *   and the client is killed on the host shortly after. Default 60 seconds.
+ *   and the client is killed on the host shortly after. Default 60 seconds;
+ *   from 1 ms to 24 days, else the exec fails with `InvalidRequest`.
  * - `maxOutputBytes`: per stream; the head and tail are kept and the cut is
  *   marked. Default 8 MiB.
  *
