@@ -372,7 +372,7 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
     const replaceUncompared = Effect.zipRight(
       runner.exec(Guest.replaceArgv(agent, supervise), supervise.token),
-      Effect.flatMap(runner.execs, (execs) => Effect.succeed(new Replaced({ ...base, execs, changed: [] })))
+      Effect.map(runner.execs, (execs) => new Replaced({ ...base, execs, changed: [] }))
     )
     if (read.truncated) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
@@ -565,6 +565,8 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
     const stderr = scrub(ran.stderr, secrets)
     const execs = yield* runner.execs
     const health = McpGet.parse(ran.exitCode, stdout, stderr)
+    const unexpected = (detail: string) =>
+      new ExecFailed({ target, argv: [...argv], reason: "UnexpectedOutput", exitCode: ran.exitCode, stdout, stderr, detail })
     switch (health._tag) {
       case "Connected": {
         // Another server under the plan's name, or a stale entry whose old URL happens to
@@ -572,15 +574,7 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
         const http = health.type === undefined || health.type === "http"
         if (http && health.url === supervise.agentUrl) return new Connected({ ...base, execs, registeredUrl: health.url })
         if (http && health.url === undefined) {
-          return yield* new ExecFailed({
-            target,
-            argv: [...argv],
-            reason: "UnexpectedOutput",
-            exitCode: ran.exitCode,
-            stdout,
-            stderr,
-            detail: "`claude mcp get` reported an http server with no URL"
-          })
+          return yield* unexpected("`claude mcp get` reported an http server with no URL")
         }
         return new Unreachable({
           ...base,
@@ -602,14 +596,6 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
       case "NotRegistered":
         return new NotRegistered({ ...base, execs })
       case "Unknown":
-        return yield* new ExecFailed({
-          target,
-          argv: [...argv],
-          reason: "UnexpectedOutput",
-          exitCode: ran.exitCode,
-          stdout,
-          stderr,
-          detail: "`claude mcp get` printed nothing this library understands"
-        })
+        return yield* unexpected("`claude mcp get` printed nothing this library understands")
     }
   })
