@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, FastCheck as fc, Redacted, Schedule, Schema, TestClock } from "effect"
+import { Duration, Effect, Fiber, FastCheck as fc, Option, Redacted, Schedule, Schema, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -422,6 +422,53 @@ describe("provisionSupervise", () => {
       yield* TestClock.adjust(Duration.seconds(5))
       const { outcome } = yield* Fiber.join(fiber)
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+    }))
+
+  it.effect("without options.timeout the deadline is 60 seconds: not a moment before, and smolvm is told so", () =>
+    Effect.gen(function*() {
+      const fake = yield* Smolvm.makeTest(() => Effect.never)
+      const fiber = yield* ProvisionSupervise.provisionSupervise(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
+        Effect.provideService(Smolvm.Smolvm, fake.service),
+        Effect.fork
+      )
+      yield* TestClock.adjust(Duration.millis(59_999))
+      expect(yield* Fiber.poll(fiber)).toEqual(Option.none())
+      yield* TestClock.adjust(Duration.millis(1))
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "Timeout" } })
+      const [first] = yield* fake.calls
+      expect(first?.options.timeout).toEqual(Duration.millis(60_000))
+    }))
+
+  it.effect("verifySupervise's deadline without options.timeout is 90 seconds", () =>
+    Effect.gen(function*() {
+      const fake = yield* Smolvm.makeTest(() => Effect.never)
+      const fiber = yield* ProvisionSupervise.verifySupervise(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
+        Effect.provideService(Smolvm.Smolvm, fake.service),
+        Effect.fork
+      )
+      yield* TestClock.adjust(Duration.millis(89_999))
+      expect(yield* Fiber.poll(fiber)).toEqual(Option.none())
+      yield* TestClock.adjust(Duration.millis(1))
+      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+      const [first] = yield* fake.calls
+      expect(first?.options.timeout).toEqual(Duration.millis(90_000))
+    }))
+
+  it.effect("each exec gets what is left of the deadline, so no guest command outlives the call", () =>
+    Effect.gen(function*() {
+      const state = Model.makeState()
+      const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
+      yield* provision(plan, "b", Model.handler(state))
+      // The relaunch's add takes 1.5 s to say "already exists"; the read then has 1.5 s left of 3.
+      const slowAdd: Smolvm.FakeHandler = (call) =>
+        call.argv.includes(Guest.READ)
+          ? Model.handler(state)(call)
+          : Effect.zipRight(Effect.sleep(Duration.millis(1500)), Model.handler(state)(call))
+      const fiber = yield* provision(plan, "b", slowAdd, { timeout: Duration.seconds(3) }).pipe(Effect.fork)
+      yield* TestClock.adjust(Duration.seconds(2))
+      const { calls, outcome } = yield* Fiber.join(fiber)
+      expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(calls.map((call) => call.options.timeout)).toEqual([Duration.millis(3000), Duration.millis(1500)])
     }))
 
   it.live("a transient 'is not running' is retried and then succeeds", () =>
