@@ -23,7 +23,7 @@ import type { OutcomeNotOk, PlanError } from "./errors.js"
  *   server name, timeout), a `--token-env` variable that is unset or empty.
  * - `SmolvmNotFound` (3): the smolvm binary (`SMOLVM_BIN`, default `smolvm`)
  *   is missing, not executable or cannot be started.
- * - `Interrupted` (130): stopped by SIGINT/SIGTERM.
+ * - `Interrupted` (130): stopped by SIGINT, SIGTERM or SIGHUP.
  *
  * @since 0.1.0
  * @category exit codes
@@ -61,7 +61,7 @@ export const MEANINGS: Arr.NonEmptyReadonlyArray<readonly [code: ExitCode, meani
     "--token-env variable unset or empty"
   ],
   [ExitCode.SmolvmNotFound, "the smolvm binary (SMOLVM_BIN, default smolvm) is missing, not executable or cannot be started"],
-  [ExitCode.Interrupted, "interrupted (SIGINT/SIGTERM)"]
+  [ExitCode.Interrupted, "interrupted (SIGINT, SIGTERM or SIGHUP)"]
 ]
 
 /**
