@@ -11,6 +11,10 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Binary from "../../src/internal/binary.js"
 import { provisionSupervise } from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
@@ -31,19 +35,47 @@ describe("SMOLVM_BIN", () => {
       expect(yield* Binary.config.pipe(withEnv([["SMOLVM_BIN", "/opt/smolvm/bin/smolvm"]]))).toBe("/opt/smolvm/bin/smolvm")
     }))
 
-  it.live("Smolvm.layer with SMOLVM_BIN= runs `smolvm`, and never dies", () =>
+  it.live("Smolvm.layer with SMOLVM_BIN= runs the `smolvm` found on PATH", () =>
     Effect.gen(function*() {
+      // A `smolvm` of our own first on PATH, so the test does not depend on what this host has.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-path-"))
+      const stub = path.join(dir, "smolvm")
+      fs.writeFileSync(stub, "#!/bin/sh\necho \"stub smolvm: $1 $2\"\n")
+      fs.chmodSync(stub, 0o755)
+      const savedPath = process.env["PATH"]
+      process.env["PATH"] = `${dir}${path.delimiter}${savedPath ?? ""}`
       const layer = Smolvm.layer.pipe(
         Layer.provide(NodeContext.layer),
         Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["SMOLVM_BIN", ""]]))))
       )
-      const exit = yield* Effect.exit(exec.pipe(Effect.provide(layer)))
-      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(false)
-      // Whether or not this host has a smolvm on PATH, the one tried is `smolvm`.
-      if (Exit.isFailure(exit)) {
-        const error = Cause.failureOption(exit.cause)
-        if (error._tag === "Some" && error.value._tag === "SmolvmNotFound") expect(error.value.binary).toBe("smolvm")
-      }
+      const result = yield* exec.pipe(
+        Effect.provide(layer),
+        Effect.ensuring(Effect.sync(() => {
+          process.env["PATH"] = savedPath
+          fs.rmSync(dir, { recursive: true, force: true })
+        }))
+      )
+      expect(result).toMatchObject({ exitCode: 0, stdout: "stub smolvm: machine exec\n" })
+    }))
+
+  it.live("Smolvm.layer with SMOLVM_BIN= and no `smolvm` on PATH fails with SmolvmNotFound naming `smolvm`", () =>
+    Effect.gen(function*() {
+      const empty = fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-path-"))
+      const savedPath = process.env["PATH"]
+      process.env["PATH"] = empty
+      const layer = Smolvm.layer.pipe(
+        Layer.provide(NodeContext.layer),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["SMOLVM_BIN", ""]]))))
+      )
+      const exit = yield* Effect.exit(exec.pipe(Effect.provide(layer))).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          process.env["PATH"] = savedPath
+          fs.rmSync(empty, { recursive: true, force: true })
+        }))
+      )
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toStrictEqual(
+        Option.some(expect.objectContaining({ _tag: "SmolvmNotFound", binary: "smolvm", reason: "NotFound" }))
+      )
     }))
 })
 
