@@ -13,10 +13,10 @@ import { isTransientSmolvmError } from "./internal/classify.js"
  * and the host-side deadline; `ClientSignal` means the smolvm client itself
  * died by a signal; `SpawnFailed` means the smolvm client could not be started
  * because the host was short of processes, file descriptors or memory (EAGAIN,
- * EMFILE, ENFILE, ENOMEM) and is transient; `OutputTruncated` is raised by
- * callers that need the whole output of a command that printed more than the
- * capture bound; `UnexpectedOutput` by callers that could not read what a
- * command printed.
+ * EMFILE, ENFILE, ENOMEM) and is transient; `UnexpectedOutput` is raised by
+ * callers that could not read what a command printed (`provisionSupervise`
+ * when the CLI and the config file disagree, `verifySupervise` for an unknown
+ * `claude mcp get` answer).
  *
  * @since 0.1.0
  * @category models
@@ -41,7 +41,6 @@ export const ExecFailureReason = Schema.Literal(
   "Timeout",
   "ClientSignal",
   "SpawnFailed",
-  "OutputTruncated",
   "UnexpectedOutput"
 )
 
@@ -103,10 +102,6 @@ const describe = (self: ExecFailed): string => {
       return `the command ${on} printed output this library does not understand${
         self.detail === undefined ? "" : ` (${self.detail})`
       }${tail}`
-    case "OutputTruncated":
-      return `output of the command ${on} was larger than the capture bound and was cut${
-        self.detail === undefined ? "" : ` (${self.detail})`
-      }`
   }
 }
 

@@ -236,8 +236,8 @@ describe("every failure class has a clear message", () => {
     expect(failed("GuestSignal", { exitCode: 137, signal: "SIGKILL" })).toContain("killed by SIGKILL")
     expect(failed("ClientSignal", { signal: "SIGKILL" })).toBe(`the smolvm client was killed by SIGKILL on machine "bottle-1"`)
     expect(failed("Timeout", { detail: "gave up after 1s" })).toBe(`timed out on machine "bottle-1" (gave up after 1s)`)
-    expect(failed("OutputTruncated", { detail: "/home/node/.claude.json is larger than the capture bound" })).toContain(
-      "larger than the capture bound"
+    expect(failed("UnexpectedOutput", { exitCode: 0, detail: "/home/node/.claude.json is not a JSON config" })).toBe(
+      `the command on machine "bottle-1" printed output this library does not understand (/home/node/.claude.json is not a JSON config)`
     )
     expect(failed("InvalidTarget", { target: "a--b", detail: "must not contain \"--\"" })).toBe(
       `invalid machine name "a--b": must not contain "--"`
