@@ -191,7 +191,8 @@ export const classify = (
     if (isMachineNotRunning(stderr, target)) return { _tag: "Failure", reason: "MachineNotRunning" }
     // Not smolvm's sentence, yet its words: the guest's own line, read like any guest output below.
     if (!soundsLikeMachineError(stderr)) {
-      if (/failed to spawn command/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
+      // Only ENOENT means the command is missing; a refused or otherwise failed spawn keeps smolvm's words.
+      if (/failed to spawn command: .*\(os error 2\)/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
       return { _tag: "Failure", reason: "SmolvmError" }
     }
   }

@@ -101,6 +101,25 @@ describe("exit codes 1..255 through the live machineExec", () => {
     })))
 })
 
+describe("smolvm's spawn failures", () => {
+  it("only a missing command (os error 2) is GuestCommandNotFound; a refused spawn keeps smolvm's words", () => {
+    const spawnFailed = (why: string) =>
+      classify("b", 1, `Error: agent operation failed: vm exec: failed to spawn command: ${why}\n`, false)
+    expect(spawnFailed("No such file or directory (os error 2)")).toEqual({ _tag: "Failure", reason: "GuestCommandNotFound" })
+    expect(spawnFailed("Permission denied (os error 13)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
+    expect(spawnFailed("Not a directory (os error 20)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
+    const error = new ExecFailed({
+      target: "b",
+      argv: ["claude"],
+      reason: "SmolvmError",
+      exitCode: 1,
+      stdout: "",
+      stderr: "Error: agent operation failed: vm exec: failed to spawn command: Permission denied (os error 13)\n"
+    })
+    expect(error.message).toContain("Permission denied")
+  })
+})
+
 describe("classification properties", () => {
   it.prop(
     "every exit code and stderr gets exactly one verdict; only exit 0 succeeds; transient only for smolvm's connect errors",
