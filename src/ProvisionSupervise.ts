@@ -100,6 +100,7 @@ export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", comm
  */
 export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
   ...common,
+  /** The entry's URL before, shown as `Unreachable.registeredUrl` is. */
   previousUrl: Schema.optional(Schema.String),
   changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
 }) {}
@@ -452,6 +453,11 @@ export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
  */
 export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
   ...common,
+  /**
+   * The URL the agent's config holds, exactly as stored (the CLI does not
+   * normalise it: `http://h:1` is not `http://h:1/`), credentials replaced by
+   * `[REDACTED]@`; absent for another transport or a URL that cannot be shown.
+   */
   registeredUrl: Schema.optional(Schema.String),
   reason: Schema.String
 }) {}
@@ -576,12 +582,16 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
         if (http && health.url === undefined) {
           return yield* unexpected("`claude mcp get` reported an http server with no URL")
         }
+        // As stored, not re-serialised: `http://h:1` and `http://h:1/` differ here as they do for
+        // provisioning, which rewrites the entry to the plan's text.
+        const registeredUrl = ClaudeConfig.displayUrl(health.url)
         return new Unreachable({
           ...base,
           execs,
-          registeredUrl: ClaudeConfig.displayUrl(health.url),
+          registeredUrl,
           reason: http
-            ? `the agent's config points at ${ClaudeConfig.displayUrl(health.url)}, not ${supervise.agentUrl}: provision again`
+            ? `the agent's config points at ${registeredUrl ?? "a URL that cannot be shown"}, not ${supervise.agentUrl}: ` +
+              `provision again`
             : `the agent's ${supervise.serverName} is a ${health.type} server, not the sidecar at ${supervise.agentUrl}: ` +
               `provision again`
         })

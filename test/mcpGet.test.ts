@@ -5,6 +5,7 @@
  * says so.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
 import * as fs from "node:fs"
 import { parse } from "../src/internal/mcpGet.js"
 
@@ -105,6 +106,21 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
     const reordered = [lines[0], lines[4], lines[3], lines[2], lines[1], ...lines.slice(5)].join("\n")
     expect(parse(0, reordered, "")).toEqual({ _tag: "Connected", type: "http", url: "http://127.0.0.1:44671/" })
   })
+
+  // Claude Code 2.1.330 prints the URL as stored: `http://127.0.0.1:4318` (no slash) and
+  // `HTTP://LocalHost:80/` come back as they were added.
+  it.prop(
+    "the URL is read as printed, never normalised",
+    [fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.boolean(), fc.boolean()],
+    ([url, upper, dropSlash]) => {
+      const cased = upper ? url.replace(/^[a-z]+:\/\/[^/?#]*/, (s) => s.toUpperCase()) : url
+      const printed = dropSlash ? cased.replace(/\/$/, "") : cased
+      for (const file of ["connected.txt", "refused.txt"]) {
+        const health = parse(0, fixture(file).replace(/^(  URL: ).*$/m, `$1${printed}`), "")
+        expect(health).toMatchObject({ url: printed })
+      }
+    }
+  )
 
   it("exit 0 without a Status line is Unknown", () => {
     expect(parse(0, "something else entirely\n", "")).toEqual({ _tag: "Unknown" })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Schema, TestClock } from "effect"
+import { Duration, Effect, FastCheck as fc, Fiber, Schema, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as Logger from "../src/Logger.js"
 import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
@@ -134,5 +134,80 @@ describe("verifySupervise", () => {
       yield* TestClock.adjust(Duration.seconds(10))
       const { outcome } = yield* Fiber.join(fiber)
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
+    }))
+})
+
+const fixture = (name: string): string =>
+  fs.readFileSync(new URL(`./fixtures/claude-mcp-get/${name}`, import.meta.url), "utf8")
+
+/** A recorded `claude mcp get` answer with another stored URL, printed as the CLI prints it: as stored. */
+const getPrinting = (name: "connected.txt" | "refused.txt", url: string): Smolvm.FakeHandler => () =>
+  Effect.succeed({ exitCode: 0, stdout: fixture(name).replace(/^(  URL: ).*$/m, `$1${url}`) })
+
+/** Planned URLs as a launcher may write them: with or without the slash of an empty path, any case of scheme and host. */
+const plannedUrl = fc.tuple(Plans.agentUrl, fc.nat()).map(([url, bits]) => {
+  const [, scheme = "", authority = "", rest = ""] = /^([a-z]+:\/\/)([^/?#]*)(.*)$/.exec(url) ?? []
+  return `${(bits & 1) !== 0 ? scheme.toUpperCase() : scheme}${(bits & 2) !== 0 ? authority.toUpperCase() : authority}${rest}`
+})
+
+describe("verifySupervise, the registered URL as Claude Code stores it", () => {
+  it.effect.prop(
+    "registeredUrl is the planned URL exactly, so an entry at the plan's URL is never taken for a stale one",
+    [plannedUrl, fc.boolean()],
+    ([url, reachable]) =>
+      Effect.gen(function*() {
+        const state = Model.makeState()
+        state.reachable = reachable
+        const plan = Plans.planOf({ url, token: TOKEN })
+        const fake = yield* Smolvm.makeTest(Model.handler(state))
+        yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+        const { outcome } = yield* verify(plan, Model.handler(state))
+        expect(outcome).toMatchObject({ _tag: reachable ? "Connected" : "Unreachable", url, registeredUrl: url })
+        if (outcome._tag === "Unreachable") {
+          expect(outcome.reason).toBe("ECONNREFUSED: Unable to connect. Is the computer able to access the url?")
+        }
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  it.effect("a stored URL differing from the plan's only by its slash is shown as stored, and the reason tells them apart", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        getPrinting("connected.txt", "http://127.0.0.1:4318")
+      )
+      expect(outcome).toMatchObject({
+        _tag: "Unreachable",
+        registeredUrl: "http://127.0.0.1:4318",
+        reason: "the agent's config points at http://127.0.0.1:4318, not http://127.0.0.1:4318/: provision again"
+      })
+    }))
+
+  it.effect.prop(
+    "credentials in a stored URL reach neither the outcome nor the logs, connected or not",
+    [fc.stringMatching(/^pw_[0-9a-f]{16}$/), fc.constantFrom("connected.txt" as const, "refused.txt" as const)],
+    ([password, name]) =>
+      Effect.gen(function*() {
+        const { logs, outcome } = yield* verify(
+          Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+          getPrinting(name, `http://agent:${password}@127.0.0.1:4318/`)
+        )
+        expect(outcome).toMatchObject({ _tag: "Unreachable", registeredUrl: "http://[REDACTED]@127.0.0.1:4318/" })
+        const shown = JSON.stringify(Schema.encodeSync(ProvisionSupervise.VerifyOutcome)(outcome)) +
+          logs.map((l) => l.line).join("\n")
+        expect(shown).not.toContain(password)
+      }),
+    { fastCheck: { numRuns: 20 } }
+  )
+
+  it.effect("a stored URL that cannot be shown is left out, and the reason says so", () =>
+    Effect.gen(function*() {
+      const { outcome } = yield* verify(Plans.planOf({ url: "http://127.0.0.1:4318/" }), getPrinting("connected.txt", "http://u:secret@/x"))
+      expect(outcome).toMatchObject({
+        _tag: "Unreachable",
+        registeredUrl: undefined,
+        reason: "the agent's config points at a URL that cannot be shown, not http://127.0.0.1:4318/: provision again"
+      })
+      expect(JSON.stringify(outcome)).not.toContain("secret")
     }))
 })

@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { SupervisePlan } from "../SupervisePlan.js"
+import { REDACTED } from "./redact.js"
 
 const Entry = Schema.Struct({
   type: Schema.optional(Schema.String),
@@ -16,15 +17,21 @@ const Entry = Schema.Struct({
   headers: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 })
 
-const Servers = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+// Only the text being JSON with an object at the top is required: Claude Code
+// itself accepts and rewrites a config whose other parts are odd (a project that
+// is `null`, a project's `mcpServers` that is an array, a top-level `mcpServers`
+// that is `null`), so one odd part must not make the whole file unreadable.
+const Json = Schema.parseJson()
 
-const Config = Schema.parseJson(Schema.Struct({
-  mcpServers: Schema.optional(Servers),
-  projects: Schema.optional(Schema.Record({
-    key: Schema.String,
-    value: Schema.Struct({ mcpServers: Schema.optional(Servers) })
-  }))
-}))
+type JsonObject = Readonly<Record<string, unknown>>
+
+/** A JSON object: not `null`, not an array. */
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** `value[key]` when `value` is a JSON object that has `key` as its own. */
+const own = (value: unknown, key: string): unknown =>
+  isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined
 
 /** What differs between the stored entry and the plan. @internal */
 export type Change = "transport" | "url" | "headers"
@@ -48,30 +55,68 @@ const sameHeaders = (a: Readonly<Record<string, string>>, b: Readonly<Record<str
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
 }
 
-/** A URL as it may be shown: credentials removed, or nothing when unparsable. @internal */
+// What a URL shown to a person must not hold: it would break the line it is on.
+const UNSHOWABLE = /[\s\u0000-\u001f\u007f-\u009f]/
+
+// WHATWG's special schemes: their authority may follow any run of `/` and `\`
+// and ends at `/`, `\`, `?` or `#`; other schemes have one only after `//`.
+const SPECIAL = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"])
+const SPECIAL_AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]*)([^/\\?#]*)/
+const OTHER_AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/
+
+/**
+ * A stored URL as it may be shown: exactly as Claude Code stores and prints it
+ * (never re-serialised, so `http://h:1` keeps its missing path and a host its
+ * case), except that a userinfo (`user:password@`) is replaced by
+ * `[REDACTED]@`: credentials are never shown, and a URL that had them still
+ * reads as different from a plan's (which cannot have any). Nothing when it
+ * does not parse as a URL, holds whitespace or control characters, or its
+ * userinfo cannot be cut out of the text exactly.
+ *
+ * @internal
+ */
 export const displayUrl = (url: string | undefined): string | undefined => {
-  if (url === undefined) return undefined
+  if (url === undefined || UNSHOWABLE.test(url)) return undefined
+  let parsed: URL
   try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    return parsed.toString()
+    parsed = new URL(url)
   } catch {
     return undefined
   }
+  if (parsed.username === "" && parsed.password === "") return url
+  const match = (SPECIAL.has(parsed.protocol) ? SPECIAL_AUTHORITY : OTHER_AUTHORITY).exec(url)
+  if (match === null) return undefined
+  const [whole = "", head = "", authority = ""] = match
+  const host = authority.slice(authority.lastIndexOf("@") + 1)
+  const rest = url.slice(whole.length)
+  // The cut must be exactly what the URL parser calls the userinfo: checked on the text without it.
+  parsed.username = ""
+  parsed.password = ""
+  try {
+    const check = new URL(head + host + rest)
+    if (check.username !== "" || check.password !== "" || check.href !== parsed.href) return undefined
+  } catch {
+    return undefined
+  }
+  return `${head}${REDACTED}@${host}${rest}`
 }
 
 /** @internal */
 export const compare = (text: string, plan: SupervisePlan): Comparison => {
-  const decoded = Schema.decodeUnknownEither(Config)(text)
-  if (Either.isLeft(decoded)) return { _tag: "Unparsable" }
+  const decoded = Schema.decodeUnknownEither(Json)(text)
+  if (Either.isLeft(decoded) || !isObject(decoded.right)) return { _tag: "Unparsable" }
   const config = decoded.right
-  const shadowedIn = Object.entries(config.projects ?? {})
-    .filter(([, project]) => project.mcpServers !== undefined && Object.hasOwn(project.mcpServers, plan.serverName))
-    .map(([path]) => path)
-  const raw = config.mcpServers !== undefined && Object.hasOwn(config.mcpServers, plan.serverName)
-    ? config.mcpServers[plan.serverName]
-    : undefined
+  // A project that is not an object, or whose `mcpServers` is not, has no local entry.
+  const projects = own(config, "projects")
+  const shadowedIn = isObject(projects)
+    ? Object.keys(projects).filter((path) => {
+      const local = own(projects[path], "mcpServers")
+      return isObject(local) && Object.hasOwn(local, plan.serverName)
+    })
+    : []
+  // A top-level `mcpServers` that is not an object holds no server: Claude Code reads it so
+  // (it replaces it on the next `add`), and so does the guest's partial read.
+  const raw = own(own(config, "mcpServers"), plan.serverName)
   if (raw === undefined) return { _tag: "Absent", shadowedIn }
   const entry = Schema.decodeUnknownEither(Entry)(raw)
   if (Either.isLeft(entry)) {
@@ -80,6 +125,8 @@ export const compare = (text: string, plan: SupervisePlan): Comparison => {
   const { headers = {}, type, url } = entry.right
   const changes: Array<Change> = []
   if (type !== "http") changes.push("transport")
+  // The stored text against the plan's text, as the CLI stores it: `http://h:1` and
+  // `http://h:1/` reach the same server, but the entry is rewritten once to the plan's form.
   if (url !== plan.agentUrl) changes.push("url")
   if (!sameHeaders(headers, expectedHeaders(plan))) changes.push("headers")
   return { _tag: "Present", changes, previousUrl: displayUrl(url), shadowedIn }
