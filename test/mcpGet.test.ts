@@ -116,7 +116,7 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
       const cased = upper ? url.replace(/^[a-z]+:\/\/[^/?#]*/, (s) => s.toUpperCase()) : url
       const printed = dropSlash ? cased.replace(/\/$/, "") : cased
       for (const file of ["connected.txt", "refused.txt"]) {
-        const health = parse(0, fixture(file).replace(/^(  URL: ).*$/m, `$1${printed}`), "")
+        const health = parse(0, fixture(file).replace(/^(  URL: ).*$/m, (_, label: string) => `${label}${printed}`), "")
         expect(health).toMatchObject({ url: printed })
       }
     }

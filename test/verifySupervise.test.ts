@@ -142,7 +142,7 @@ const fixture = (name: string): string =>
 
 /** A recorded `claude mcp get` answer with another stored URL, printed as the CLI prints it: as stored. */
 const getPrinting = (name: "connected.txt" | "refused.txt", url: string): Smolvm.FakeHandler => () =>
-  Effect.succeed({ exitCode: 0, stdout: fixture(name).replace(/^(  URL: ).*$/m, `$1${url}`) })
+  Effect.succeed({ exitCode: 0, stdout: fixture(name).replace(/^(  URL: ).*$/m, (_, label: string) => `${label}${url}`) })
 
 /** Planned URLs as a launcher may write them: with or without the slash of an empty path, any case of scheme and host. */
 const plannedUrl = fc.tuple(Plans.agentUrl, fc.nat()).map(([url, bits]) => {
