@@ -359,8 +359,12 @@ export const provisionSupervise: (
   (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )
 
+// The CLI's own sentence ("MCP server supervise already exists in user config"), not any
+// "already exists": an `EEXIST: file already exists` from a failed write must stay a failure.
+const ALREADY_EXISTS = /^MCP server .+ already exists in \w+ config/m
+
 const isAlreadyExists = (error: ExecFailed): boolean =>
-  error.reason === "NonZeroExit" && /already exists/i.test(`${error.stderr}\n${error.stdout}`)
+  error.reason === "NonZeroExit" && ALREADY_EXISTS.test(`${error.stderr}\n${error.stdout}`)
 
 /** add; on "already exists", read the config and leave it or replace the entry. */
 const reconcile = ({ agent, base, runner, supervise, target }: Session) =>

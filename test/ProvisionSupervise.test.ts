@@ -439,6 +439,19 @@ describe("provisionSupervise", () => {
       expect(first?.options.timeout).toEqual(Duration.millis(60_000))
     }))
 
+  it.effect("an add that fails with some other 'already exists' (EEXIST on a write) is Failed with its words, not reconciled", () =>
+    Effect.gen(function*() {
+      const eexist = "Failed to save config: EEXIST: file already exists, mkdir '/home/node/.claude'\n"
+      const { calls, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        () => Effect.succeed({ exitCode: 1, stderr: eexist })
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "NonZeroExit", exitCode: 1 } })
+      expect(calls).toHaveLength(1)
+      if (outcome._tag === "Failed") expect(outcome.error.message).toContain("EEXIST")
+    }))
+
   it.effect("verifySupervise's deadline without options.timeout is 90 seconds", () =>
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest(() => Effect.never)
