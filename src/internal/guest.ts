@@ -22,7 +22,8 @@ export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
  */
 export const SWITCH_USER = [
   `u="$1"; shift`,
-  `me="$(id -un 2>/dev/null || id -u)"`,
+  // Without a passwd entry `id -un` prints the number and fails: keep its output only when it succeeds.
+  `me="$(id -un 2>/dev/null)" || me="$(id -u)"`,
   `if [ "$me" = "$u" ]; then exec "$@"; fi`,
   `if [ "$(id -u)" = 0 ]; then`,
   `  if command -v runuser >/dev/null 2>&1; then exec runuser -u "$u" -- "$@"; fi`,
