@@ -227,7 +227,15 @@ export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
   configDir: Schema.optionalWith(AbsolutePath, { exact: true })
 }) {
   /**
-   * The user-level Claude Code config file the agent reads.
+   * `<configDir or home>/.claude.json`: the user-level Claude Code config
+   * file, where `claude mcp add --scope user` writes, on a guest without older
+   * state. Claude Code picks its file at startup, though: it keeps reading and
+   * writing a legacy `<configDir or home/.claude>/.config.json` that is not
+   * empty, even next to a `.claude.json` (and an empty, writable one where
+   * there is no `.claude.json`), and uses `.claude-custom-oauth.json` when the
+   * guest's environment sets `CLAUDE_CODE_CUSTOM_OAUTH_URL`.
+   * Provisioning reads whichever file the CLI picks, decided inside the guest
+   * from the agent's environment, so it may not be this one.
    *
    * @since 0.1.0
    */

@@ -57,8 +57,58 @@ export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
 export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
 
 /**
- * `$1` byte limit, `$2` server name, `$3` config file. Prints the file when it
- * is at most the limit; else only what reconcile reads: the top-level
+ * Sets `$3` to the user config file Claude Code uses, decided as Claude Code
+ * 2.1.330 decides it at startup (`rE()` in its bundle), from the environment
+ * the CLI runs in (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_CUSTOM_OAUTH_URL`).
+ * Its file is `${CLAUDE_CONFIG_DIR:-$HOME}/.claude.json`, or
+ * `.claude-custom-oauth.json` when `CLAUDE_CODE_CUSTOM_OAUTH_URL` is non-empty,
+ * except that it keeps the legacy `${CLAUDE_CONFIG_DIR-$HOME/.claude}/.config.json`
+ * when that is, after symlinks:
+ * - a non-empty regular file, even next to a `.claude.json` (unless that is
+ *   missing or a non-empty file and the directory's listing lacks the exact
+ *   name: a case-insensitive file system matched another one); or
+ * - an empty regular file with a write bit in its mode, while the other file
+ *   cannot be stat'ed or is an empty regular file without write bits and with
+ *   one link.
+ * The CLI NFC-normalises the legacy directory first; this does not, which only
+ * matters for a home or `configDir` not in NFC. `pickConfigFile` in
+ * test/support/claudeModel.ts is the rule ported from the CLI; the tests hold
+ * this script to it and to the real CLI.
+ */
+const PICK_FILE = [
+  'f="${CLAUDE_CONFIG_DIR:-$HOME}/.claude${CLAUDE_CODE_CUSTOM_OAUTH_URL:+-custom-oauth}.json"',
+  // `-`, not `:-`: the CLI takes an empty CLAUDE_CONFIG_DIR as the directory here, and joins "" to a relative name.
+  'd="${CLAUDE_CONFIG_DIR-$HOME/.claude}"',
+  'l="${d:+$d/}.config.json"',
+  // The mode string and link count of a file, after symlinks.
+  String.raw`lsl() { set -f; set -- $(ls -ldL -- "$1" 2>/dev/null); set +f; mode="$1"; links="$2"; }`,
+  String.raw`writable() { case "$mode" in ??w*|?????w*|????????w*) return 0;; esac; return 1; }`,
+  String.raw`if [ -f "$l" ]; then`,
+  String.raw`  if [ -s "$l" ]; then`,
+  String.raw`    if [ -e "$f" ] && ! { [ -f "$f" ] && [ -s "$f" ]; }; then f="$l"`,
+  String.raw`    else`,
+  // The CLI looks for the exact name in the directory's listing; a glob lists it the same way.
+  String.raw`      listed=0`,
+  '      for e in "${d:-.}"/.config.jso[n]; do [ "$e" = "${d:-.}/.config.json" ] && listed=1; done',
+  '      if [ "$listed" = 1 ] || ! [ -r "${d:-.}" ]; then f="$l"; fi',
+  String.raw`    fi`,
+  String.raw`  else`,
+  String.raw`    lsl "$l"`,
+  String.raw`    if writable; then`,
+  String.raw`      if ! [ -e "$f" ]; then f="$l"`,
+  String.raw`      elif [ -f "$f" ] && ! [ -s "$f" ]; then lsl "$f"; if ! writable && [ "$links" = 1 ]; then f="$l"; fi`,
+  String.raw`      fi`,
+  String.raw`    fi`,
+  String.raw`  fi`,
+  String.raw`fi`,
+  // From here on the file is "$3".
+  String.raw`set -- "$1" "$2" "$f"`
+]
+
+/**
+ * `$1` byte limit, `$2` server name. Reads the user config file the CLI uses
+ * (`PICK_FILE` sets it as `$3`): prints it when it is at most the limit; else only what
+ * reconcile reads: the top-level
  * `mcpServers` object and, under `projects`, each project whose own
  * `mcpServers` holds the name (a local-scope entry that shadows ours), as
  * `{"mcpServers": …, "projects": {"<path>": {"mcpServers": {"<name>": {}}}}}`.
@@ -73,6 +123,7 @@ export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers o
  * @internal
  */
 export const READ = [
+  ...PICK_FILE,
   String.raw`size=$(( $(wc -c 2>/dev/null <"$3") + 0 ))`,
   String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$3"; fi`,
   String.raw`echo "${READ_PART_MARK} ($size bytes)" >&2`,
@@ -143,7 +194,7 @@ export const replaceArgv = (agent: AgentPlan, plan: SupervisePlan) =>
 
 /** @internal */
 export const readConfigArgv = (agent: AgentPlan, plan: SupervisePlan) =>
-  script(agent, READ, [String(READ_WHOLE_LIMIT), plan.serverName, agent.configFile])
+  script(agent, READ, [String(READ_WHOLE_LIMIT), plan.serverName])
 
 /** @internal */
 export const getArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, GET, [plan.serverName])

@@ -1,24 +1,31 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import * as ClaudeConfig from "../../src/internal/claudeConfig.js"
 import * as Guest from "../../src/internal/guest.js"
+import * as Model from "../support/claudeModel.js"
 import { planOf } from "../support/plans.js"
 
 // The config read is plain sh + wc + cat + awk run by the guest: test it with
 // the real tools on this host, on files laid out as Claude Code writes them.
 const dir = mkdtempSync(join(tmpdir(), "bottle-supervise-read-"))
-let files = 0
-const fileWith = (text: string): string => {
-  const path = join(dir, `claude-${files++}.json`)
-  writeFileSync(path, text)
-  return path
+let homes = 0
+/** A fresh home directory, holding `.claude.json` with `text` unless it is undefined. */
+const homeWith = (text?: string): string => {
+  const home = join(dir, `home-${homes++}`)
+  mkdirSync(home)
+  if (text !== undefined) writeFileSync(join(home, ".claude.json"), text)
+  return home
 }
-const read = (limit: number, name: string, path: string) =>
-  spawnSync("sh", ["-c", Guest.READ, "bottle-supervise", String(limit), name, path], { encoding: "utf8" })
+/** The environment the CLI and the script share: only what the user switch and `agentEnv` leave. */
+const read = (limit: number, name: string, home: string, env: Record<string, string> = {}) =>
+  spawnSync("sh", ["-c", Guest.READ, "bottle-supervise", String(limit), name], {
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...env }
+  })
 
 const URLS = ["http://127.0.0.1:4318/", "http://127.0.0.1:5000/"] as const
 const TOKENS = ["tok_aaaaaaaaaaaaaaaa", "tok_bbbbbbbbbbbbbbbb"] as const
@@ -56,7 +63,7 @@ const plan = fc.record({ url: fc.constantFrom(...URLS), token: fc.option(fc.cons
 
 describe("the guest's config read", () => {
   it.prop("at or under the limit it prints the file as it is", [config], ([{ text }]) => {
-    const run = read(Buffer.byteLength(text), "supervise", fileWith(text))
+    const run = read(Buffer.byteLength(text), "supervise", homeWith(text))
     expect(run.status).toBe(0)
     expect(run.stdout).toBe(text)
     expect(run.stderr).toBe("")
@@ -67,7 +74,7 @@ describe("the guest's config read", () => {
     [config, plan],
     ([{ mcpServers, text }, bottle]) => {
       const supervise = bottle.supervisePlan!
-      const run = read(Buffer.byteLength(text) - 1, supervise.serverName, fileWith(text))
+      const run = read(Buffer.byteLength(text) - 1, supervise.serverName, homeWith(text))
       expect(run.status).toBe(0)
       expect(run.stderr).toContain(Guest.READ_PART_MARK)
       const part: { mcpServers?: unknown } = JSON.parse(run.stdout)
@@ -84,7 +91,7 @@ describe("the guest's config read", () => {
     const servers = { supervise: { type: "http", url: "http://127.0.0.1:4318/" } }
     const text = JSON.stringify({ numStartups: 9, projects, mcpServers: servers }, null, 2)
     expect(text.length).toBeGreaterThan(2 * Guest.READ_WHOLE_LIMIT)
-    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", fileWith(text))
+    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", homeWith(text))
     expect(JSON.parse(run.stdout)).toEqual({
       mcpServers: servers,
       projects: { "/work/repo-7": { mcpServers: { supervise: {} } } }
@@ -103,15 +110,161 @@ describe("the guest's config read", () => {
       nested: { mcpServers: { supervise: { type: "http", url: "http://127.0.0.1:4318/" } } },
       mcpServers: { supervise: { type: "http", url: "http://old:1/" } }
     }
-    const run = read(10, "supervise", fileWith(render(value)))
+    const run = read(10, "supervise", homeWith(render(value)))
     expect(run.status).toBe(0)
     expect(run.stdout).toBe("")
     expect(run.stderr).toContain(Guest.READ_PART_MARK)
   })
 
   it("a missing file fails with cat's own words", () => {
-    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", join(dir, "missing.json"))
+    const home = homeWith()
+    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", home)
     expect(run.status).toBe(1)
-    expect(run.stderr).toBe(`cat: ${join(dir, "missing.json")}: No such file or directory\n`)
+    expect(run.stderr).toBe(`cat: ${join(home, ".claude.json")}: No such file or directory\n`)
+  })
+})
+
+// Which file the read takes: the one Claude Code itself picks at startup (see
+// `pickConfigFile`, the CLI's own rule), from the same environment, on any mix
+// of files, empty files, read-only files, hard links, directories and symlinks
+// where the CLI looks. A `cat` that names its file shows the choice.
+const shim = mkdtempSync(join(tmpdir(), "bottle-supervise-cat-"))
+writeFileSync(join(shim, "cat"), `#!/bin/sh\nprintf 'CAT %s\\n' "$2"\n`, { mode: 0o755 })
+const busybox = spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim()
+const busyboxBin = (() => {
+  if (!busybox.startsWith("/")) return undefined
+  const bin = mkdtempSync(join(tmpdir(), "bottle-supervise-busybox-"))
+  for (const applet of ["ls", "wc", "awk"]) symlinkSync(busybox, join(bin, applet))
+  return bin
+})()
+const hostPath = process.env["PATH"] ?? "/usr/bin:/bin"
+/** The shells a guest may have as `sh`, with the tools it would find: the host's, and busybox's (Alpine). */
+const shells: ReadonlyArray<readonly [string, ReadonlyArray<string>, string]> = [
+  ["sh", ["sh"], hostPath],
+  ...(spawnSync("bash", ["-c", "true"]).status === 0 ? [["bash", ["bash"], hostPath] as const] : []),
+  ...(busyboxBin === undefined ? [] : [["busybox sh", [busybox, "sh"], busyboxBin] as const])
+]
+
+/** What sits at a path where the CLI may look. */
+type Entry =
+  | { readonly kind: "absent" }
+  | { readonly kind: "dir" }
+  | { readonly kind: "file"; readonly empty: boolean; readonly mode: number; readonly hardLinked: boolean }
+  | { readonly kind: "symlink"; readonly to: "file" | "empty file" | "nothing" | "itself" }
+
+const entry: fc.Arbitrary<Entry> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ kind: "absent" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "dir" as const }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("file" as const),
+      empty: fc.boolean(),
+      // Write bits for the owner, the group, the others, or none.
+      mode: fc.constantFrom(0o644, 0o600, 0o444, 0o400, 0o420, 0o402),
+      hardLinked: fc.boolean()
+    })
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("symlink" as const),
+      to: fc.constantFrom("file" as const, "empty file" as const, "nothing" as const, "itself" as const)
+    })
+  }
+)
+
+/** Every place the CLI looks under some setting of the environment, relative to the scenario's directory. */
+const PLACES = [
+  "home/.claude.json",
+  "home/.claude-custom-oauth.json",
+  "home/.claude/.config.json",
+  "cfg/.claude.json",
+  "cfg/.claude-custom-oauth.json",
+  "cfg/.config.json",
+  "cwd/.config.json"
+] as const
+
+const scenario = fc.record({
+  entries: fc.tuple(...PLACES.map(() => entry)),
+  // An empty CLAUDE_CONFIG_DIR is set for the legacy file (relative to the working directory) and unset for the other.
+  configDir: fc.constantFrom(undefined, "cfg", ""),
+  customOauth: fc.constantFrom(undefined, "", " ", "https://login.example.test/")
+})
+
+let scenarios = 0
+const build = ({ entries }: { readonly entries: ReadonlyArray<Entry> }): string => {
+  const root = join(dir, `scenario-${scenarios++}`)
+  for (const sub of ["home", "cfg", "cwd"]) mkdirSync(join(root, sub), { recursive: true })
+  entries.forEach((at, i) => {
+    const file = join(root, PLACES[i]!)
+    if (at.kind !== "absent") mkdirSync(dirname(file), { recursive: true })
+    switch (at.kind) {
+      case "absent":
+        return
+      case "dir":
+        return mkdirSync(file)
+      case "file":
+        writeFileSync(file, at.empty ? "" : `{"at": "${PLACES[i]}"}\n`)
+        if (at.hardLinked) linkSync(file, `${file}.link`)
+        return chmodSync(file, at.mode)
+      case "symlink": {
+        const target = `${file}.target`
+        if (at.to === "file") writeFileSync(target, `{"via": "${PLACES[i]}"}\n`)
+        if (at.to === "empty file") writeFileSync(target, "")
+        return symlinkSync(at.to === "itself" ? file : target, file)
+      }
+    }
+  })
+  return root
+}
+
+describe("the file the guest's config read takes", () => {
+  for (const [name, shell, path] of shells) {
+    it.prop(`is the one the CLI picks from the same environment and files (${name})`, [scenario], ([s]) => {
+      const root = build(s)
+      const cwd = join(root, "cwd")
+      const env = {
+        HOME: join(root, "home"),
+        ...(s.configDir === undefined ? {} : { CLAUDE_CONFIG_DIR: s.configDir === "" ? "" : join(root, s.configDir) }),
+        ...(s.customOauth === undefined ? {} : { CLAUDE_CODE_CUSTOM_OAUTH_URL: s.customOauth })
+      }
+      const relativeToCwd: Model.ConfigFs = {
+        stat: (file) => Model.nodeFs.stat(resolve(cwd, file)),
+        readdir: (d) => Model.nodeFs.readdir(resolve(cwd, d))
+      }
+      const run = spawnSync(shell[0]!, [...shell.slice(1), "-c", Guest.READ, "bottle-supervise", "999999", "supervise"], {
+        cwd,
+        encoding: "utf8",
+        env: { PATH: `${shim}:${path}`, ...env }
+      })
+      expect(run.stderr).toBe("")
+      expect(run.stdout).toBe(`CAT ${Model.pickConfigFile(env, relativeToCwd)}\n`)
+    }, { fastCheck: { numRuns: 300 } })
+  }
+
+  it("a legacy ~/.claude/.config.json is read whole, even next to a ~/.claude.json, and in part past the limit", () => {
+    const home = homeWith(JSON.stringify({ mcpServers: { supervise: { type: "http", url: "http://new:1/" } } }, null, 2))
+    mkdirSync(join(home, ".claude"))
+    const legacy = JSON.stringify({
+      numStartups: 3,
+      mcpServers: { supervise: { type: "http", url: "http://legacy:1/" } },
+      projects: { "/w": { mcpServers: { supervise: {} } } }
+    }, null, 2)
+    writeFileSync(join(home, ".claude", ".config.json"), legacy)
+    expect(read(Guest.READ_WHOLE_LIMIT, "supervise", home).stdout).toBe(legacy)
+    const part = read(10, "supervise", home)
+    expect(part.stderr).toContain(Guest.READ_PART_MARK)
+    expect(JSON.parse(part.stdout)).toEqual({
+      mcpServers: { supervise: { type: "http", url: "http://legacy:1/" } },
+      projects: { "/w": { mcpServers: { supervise: {} } } }
+    })
+  })
+
+  it("CLAUDE_CODE_CUSTOM_OAUTH_URL in the guest's environment reads .claude-custom-oauth.json", () => {
+    const home = homeWith("{}\n")
+    writeFileSync(join(home, ".claude-custom-oauth.json"), `{"oauth": true}\n`)
+    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", home, { CLAUDE_CODE_CUSTOM_OAUTH_URL: "https://login.example.test/" })
+    expect(run.stdout).toBe(`{"oauth": true}\n`)
   })
 })

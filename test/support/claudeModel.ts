@@ -6,6 +6,8 @@
  * as a `Smolvm.makeTest` handler. The real CLI is exercised by the e2e suite.
  */
 import { Effect, Redacted } from "effect"
+import * as NodeFs from "node:fs"
+import * as Path from "node:path"
 import * as Guest from "../../src/internal/guest.js"
 import type { FakeHandler, FakeReply, RecordedExec } from "../../src/Smolvm.js"
 
@@ -24,7 +26,10 @@ export interface ConfigFile {
 export const render = (file: ConfigFile): string => JSON.stringify({ ...file.other, mcpServers: file.mcpServers }, null, 2)
 
 export interface ModelState {
-  /** Config files by path. */
+  /**
+   * Config files by path. Each is a non-empty regular file to the CLI's choice
+   * of file (`pickConfigFile`): one at the legacy path wins.
+   */
   readonly files: Map<string, ConfigFile>
   /** Whether `claude mcp get` reports a live connection. */
   reachable: boolean
@@ -57,17 +62,102 @@ export const parseArgv = (argv: ReadonlyArray<string>) => {
   return { user, env, unset, command: argv.slice(i) }
 }
 
-const configPath = (env: Record<string, string>) => `${env["CLAUDE_CONFIG_DIR"] ?? env["HOME"]}/.claude.json`
+/** The environment variables the CLI's choice of config file depends on. */
+export interface ConfigEnv {
+  readonly HOME: string
+  readonly CLAUDE_CONFIG_DIR?: string | undefined
+  readonly CLAUDE_CODE_CUSTOM_OAUTH_URL?: string | undefined
+}
+
+/** What the choice needs to know about a path, after symlinks. */
+export interface PathStat {
+  readonly isFile: boolean
+  readonly size: number
+  readonly mode: number
+  readonly nlink: number
+}
+
+/** The file system as the choice sees it: each answer is the result or the errno code. */
+export interface ConfigFs {
+  readonly stat: (path: string) => PathStat | string
+  readonly readdir: (dir: string) => ReadonlyArray<string> | string
+}
+
+/** The host's file system, for checking the guest's script against `pickConfigFile`. */
+export const nodeFs: ConfigFs = {
+  stat: (file) => {
+    try {
+      const stat = NodeFs.statSync(file)
+      return { isFile: stat.isFile(), size: stat.size, mode: stat.mode, nlink: stat.nlink }
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? "EUNKNOWN"
+    }
+  },
+  readdir: (dir) => {
+    try {
+      return NodeFs.readdirSync(dir)
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? "EUNKNOWN"
+    }
+  }
+}
+
+/**
+ * The user config file Claude Code 2.1.330 reads and writes, as its own
+ * startup picks it (the function named `rE()` in the bundled CLI, on Linux,
+ * de-minified; `CLAUDE_CODE_CUSTOM_OAUTH_URL` picks the suffix, the other OAuth
+ * suffixes are for Anthropic's own builds). The legacy `.config.json` wins when
+ * it is a non-empty regular file (even over an existing `.claude.json`, which
+ * the CLI then leaves unused), or an empty one with a write bit while the other
+ * file cannot be stat'ed or is itself empty, read-only and singly linked.
+ */
+export const pickConfigFile = (env: ConfigEnv, fs: ConfigFs): string => {
+  const legacy = Path.join((env.CLAUDE_CONFIG_DIR ?? Path.join(env.HOME, ".claude")).normalize("NFC"), ".config.json")
+  const file = Path.join(
+    env.CLAUDE_CONFIG_DIR || env.HOME,
+    `.claude${env.CLAUDE_CODE_CUSTOM_OAUTH_URL ? "-custom-oauth" : ""}.json`
+  )
+  const old = fs.stat(legacy)
+  if (typeof old === "string" || !old.isFile || !(old.size > 0 || (old.mode & 0o222) !== 0)) return file
+  const found = fs.stat(file)
+  if (typeof found === "string" && (found === "ENOENT" || old.size === 0)) return legacy
+  const other = typeof found === "string" ? undefined : found
+  if (old.size === 0) {
+    const emptyReadOnly = other !== undefined && other.isFile && other.size === 0 && (other.mode & 0o222) === 0 &&
+      other.nlink === 1
+    return emptyReadOnly ? legacy : file
+  }
+  if (other !== undefined && (!other.isFile || other.size === 0)) return legacy
+  // On a case-insensitive file system the stat may have found another name.
+  const listing = fs.readdir(Path.dirname(legacy))
+  if (listing === "ENOENT") return file
+  if (typeof listing !== "string" && !listing.includes(Path.basename(legacy))) return file
+  return legacy
+}
+
+/** The model's files as the CLI's choice sees them: every one a non-empty regular file. */
+const modelFs = (state: ModelState): ConfigFs => ({
+  stat: (file) => state.files.has(file) ? { isFile: true, size: 1, mode: 0o600, nlink: 1 } : "ENOENT",
+  readdir: (dir) => [...state.files.keys()].filter((file) => Path.dirname(file) === dir).map((file) => Path.basename(file))
+})
+
+const configPath = (state: ModelState, env: Record<string, string>) =>
+  pickConfigFile({
+    HOME: env["HOME"]!,
+    CLAUDE_CONFIG_DIR: env["CLAUDE_CONFIG_DIR"],
+    CLAUDE_CODE_CUSTOM_OAUTH_URL: env["CLAUDE_CODE_CUSTOM_OAUTH_URL"]
+  }, modelFs(state))
 
 export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) =>
   Effect.sync(() => {
     const { command, env } = parseArgv(call.argv)
-    const path = configPath(env)
+    // The guest's scripts and the CLI run in the same environment, so they pick the same file.
+    const path = configPath(state, env)
     const [, , script, , ...args] = command
     if (script === Guest.READ) {
-      const [limit, name, configFile] = args
-      const file = state.files.get(configFile!)
-      if (file === undefined) return exit1(`cat: ${configFile}: No such file or directory`)
+      const [limit, name] = args
+      const file = state.files.get(path)
+      if (file === undefined) return exit1(`cat: ${path}: No such file or directory`)
       const whole = render(file)
       if (Buffer.byteLength(whole) <= Number(limit)) return ok(whole)
       // Past the limit the guest cuts out what reconcile reads, as the real awk does.
