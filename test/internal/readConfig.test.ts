@@ -128,12 +128,14 @@ describe("the guest's config read", () => {
 // `pickConfigFile`, the CLI's own rule), from the same environment, on any mix
 // of files, empty files, read-only files, hard links, directories and symlinks
 // where the CLI looks. A `cat` that names its file shows the choice.
-const shim = mkdtempSync(join(tmpdir(), "bottle-supervise-cat-"))
+const shim = join(dir, "cat-shim")
+mkdirSync(shim)
 writeFileSync(join(shim, "cat"), `#!/bin/sh\nprintf 'CAT %s\\n' "$2"\n`, { mode: 0o755 })
 const busybox = spawnSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).stdout.trim()
 const busyboxBin = (() => {
   if (!busybox.startsWith("/")) return undefined
-  const bin = mkdtempSync(join(tmpdir(), "bottle-supervise-busybox-"))
+  const bin = join(dir, "busybox-bin")
+  mkdirSync(bin)
   for (const applet of ["ls", "wc", "awk"]) symlinkSync(busybox, join(bin, applet))
   return bin
 })()
