@@ -224,7 +224,7 @@ describe("--dry-run", () => {
     )
     expect(commands[1]).toMatch(/^RUST_LOG=off SMOLVM_LOG_FORMAT=text \S+ machine exec --name bottle-5 --timeout 60000ms -- sh -c/)
     expect(run.stdout).toContain(`exec cat -- "$3"`)
-    expect(run.stdout).toContain(`bottle-supervise ${4 * 1024 * 1024} supervise /home/node/.claude.json\n`)
+    expect(run.stdout).toContain(`bottle-supervise ${4 * 1024 * 1024} supervise\n`)
     expect(run.stdout).toContain(`bottle-supervise supervise ${URL_A}\n`)
     expect(run.stdout).not.toContain(TOKEN)
     expect(run.stderr).not.toContain(TOKEN)
