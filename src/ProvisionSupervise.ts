@@ -381,6 +381,8 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     )
     if (read.truncated) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
+    // The file the CLI uses, as the guest worked it out (a legacy `.config.json`, say).
+    const configFile = Guest.readFileOf(read.stderr) ?? agent.configFile
     const found = ClaudeConfig.compare(read.stdout, supervise)
     if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
       yield* Effect.logWarning(
@@ -401,8 +403,8 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
         stdout: "",
         stderr: "",
         detail: found._tag === "Absent"
-          ? `claude says ${supervise.serverName} exists, but ${agent.configFile} has no such user-scope entry`
-          : `${agent.configFile} is not a JSON config`
+          ? `claude says ${supervise.serverName} exists, but ${configFile} has no such user-scope entry`
+          : `${configFile} is not a JSON config`
       })
     }
     if (found.changes.length === 0) return new Unchanged({ ...base, execs: yield* runner.execs })

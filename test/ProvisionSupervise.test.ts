@@ -403,6 +403,25 @@ describe("provisionSupervise", () => {
       if (outcome._tag === "Failed") expect(outcome.error.message).toContain("has no such user-scope entry")
     }))
 
+  it.effect("a config the CLI disagrees with names the file the guest read (a legacy .config.json), not the plan's", () =>
+    Effect.gen(function*() {
+      const legacy = "/home/node/.claude/.config.json"
+      const { outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        (call) =>
+          Effect.succeed(
+            call.argv.includes(Guest.READ)
+              ? { exitCode: 0, stdout: "{}\n", stderr: `${Guest.READ_FILE_MARK}${legacy}\n` }
+              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+          )
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "UnexpectedOutput" } })
+      if (outcome._tag !== "Failed") return
+      expect(outcome.error.message).toContain(`${legacy} has no such user-scope entry`)
+      expect(outcome.error.message).not.toContain("/home/node/.claude.json")
+    }))
+
   it.effect("without a configDir, an inherited CLAUDE_CONFIG_DIR is unset for the CLI", () =>
     Effect.gen(function*() {
       const { calls } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(Model.makeState()))

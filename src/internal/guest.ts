@@ -57,6 +57,18 @@ export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
 export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
 
 /**
+ * `READ` names the file it picked on stderr, after this, so an error can name
+ * the file that was read rather than the one a fresh guest would use.
+ *
+ * @internal
+ */
+export const READ_FILE_MARK = "bottle-supervise: config file "
+
+/** The file a `READ` named on its stderr, if it did. @internal */
+export const readFileOf = (stderr: string): string | undefined =>
+  stderr.split("\n").find((line) => line.startsWith(READ_FILE_MARK))?.slice(READ_FILE_MARK.length)
+
+/**
  * Sets `$3` to the user config file Claude Code uses, decided as Claude Code
  * 2.1.330 decides it at startup (`rE()` in its bundle), from the environment
  * the CLI runs in (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_CUSTOM_OAUTH_URL`).
@@ -124,9 +136,12 @@ const PICK_FILE = [
  */
 export const READ = [
   ...PICK_FILE,
+  String.raw`printf '%s\n' "${READ_FILE_MARK}$3" >&2`,
   String.raw`size=$(( $(wc -c 2>/dev/null <"$3") + 0 ))`,
   String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$3"; fi`,
   String.raw`echo "${READ_PART_MARK} ($size bytes)" >&2`,
+  // Without awk the part cannot be cut out: print nothing, and reconcile rewrites the entry uncompared.
+  String.raw`command -v awk >/dev/null 2>&1 || exit 0`,
   // The name goes through the environment: awk -v would read backslashes in it as escapes.
   String.raw`BOTTLE_SUPERVISE_NAME="$2" exec awk '`,
   String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,

@@ -63,10 +63,12 @@ const plan = fc.record({ url: fc.constantFrom(...URLS), token: fc.option(fc.cons
 
 describe("the guest's config read", () => {
   it.prop("at or under the limit it prints the file as it is", [config], ([{ text }]) => {
-    const run = read(Buffer.byteLength(text), "supervise", homeWith(text))
+    const home = homeWith(text)
+    const run = read(Buffer.byteLength(text), "supervise", home)
     expect(run.status).toBe(0)
     expect(run.stdout).toBe(text)
-    expect(run.stderr).toBe("")
+    expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${join(home, ".claude.json")}\n`)
+    expect(Guest.readFileOf(run.stderr)).toBe(join(home, ".claude.json"))
   }, { fastCheck: { numRuns: 25 } })
 
   it.prop(
@@ -116,11 +118,31 @@ describe("the guest's config read", () => {
     expect(run.stderr).toContain(Guest.READ_PART_MARK)
   })
 
+  it("past the limit on a guest without awk, it prints nothing, so reconcile rewrites the entry uncompared", () => {
+    // A PATH holding only what the script needs besides awk.
+    const bin = join(dir, "no-awk-bin")
+    mkdirSync(bin, { recursive: true })
+    for (const tool of ["wc", "cat", "ls"]) {
+      const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim()
+      symlinkSync(found, join(bin, tool))
+    }
+    const text = JSON.stringify({ mcpServers: { supervise: { type: "http", url: "http://a:1/" } } }, null, 2)
+    const run = spawnSync("/bin/sh", ["-c", Guest.READ, "bottle-supervise", "10", "supervise"], {
+      encoding: "utf8",
+      env: { PATH: bin, HOME: homeWith(text) }
+    })
+    expect(run.status).toBe(0)
+    expect(run.stdout).toBe("")
+    expect(run.stderr).toContain(Guest.READ_PART_MARK)
+    expect(ClaudeConfig.compare(run.stdout, planOf({ url: "http://a:1/" }).supervisePlan!)._tag).toBe("Unparsable")
+  })
+
   it("a missing file fails with cat's own words", () => {
     const home = homeWith()
     const run = read(Guest.READ_WHOLE_LIMIT, "supervise", home)
     expect(run.status).toBe(1)
-    expect(run.stderr).toBe(`cat: ${join(home, ".claude.json")}: No such file or directory\n`)
+    const file = join(home, ".claude.json")
+    expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${file}\ncat: ${file}: No such file or directory\n`)
   })
 })
 
@@ -240,8 +262,9 @@ describe("the file the guest's config read takes", () => {
         encoding: "utf8",
         env: { PATH: `${shim}:${path}`, ...env }
       })
-      expect(run.stderr).toBe("")
-      expect(run.stdout).toBe(`CAT ${Model.pickConfigFile(env, relativeToCwd)}\n`)
+      const picked = Model.pickConfigFile(env, relativeToCwd)
+      expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${picked}\n`)
+      expect(run.stdout).toBe(`CAT ${picked}\n`)
     }, { fastCheck: { numRuns: 300 } })
   }
 

@@ -157,9 +157,11 @@ export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) 
     if (script === Guest.READ) {
       const [limit, name] = args
       const file = state.files.get(path)
-      if (file === undefined) return exit1(`cat: ${path}: No such file or directory`)
+      // The script names the file it picked on stderr first, as the real one does.
+      const named = `${Guest.READ_FILE_MARK}${path}\n`
+      if (file === undefined) return { exitCode: 1, stderr: `${named}cat: ${path}: No such file or directory\n` }
       const whole = render(file)
-      if (Buffer.byteLength(whole) <= Number(limit)) return ok(whole)
+      if (Buffer.byteLength(whole) <= Number(limit)) return { exitCode: 0, stdout: whole, stderr: named }
       // Past the limit the guest cuts out what reconcile reads, as the real awk does.
       const projects: Record<string, { readonly mcpServers?: Record<string, unknown> }> = JSON.parse(
         JSON.stringify(file.other["projects"] ?? {})
@@ -168,7 +170,7 @@ export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) 
       const part = shadowing.length === 0
         ? { mcpServers: file.mcpServers }
         : { mcpServers: file.mcpServers, projects: Object.fromEntries(shadowing.map(([path]) => [path, { mcpServers: { [name!]: {} } }])) }
-      return { exitCode: 0, stdout: `${JSON.stringify(part, null, 2)}\n`, stderr: `${Guest.READ_PART_MARK}\n` }
+      return { exitCode: 0, stdout: `${JSON.stringify(part, null, 2)}\n`, stderr: `${named}${Guest.READ_PART_MARK}\n` }
     }
     const file = state.files.get(path) ?? { other: { numStartups: 1, theme: "dark" }, mcpServers: {} }
     const token = call.options.secretEnv?.[Guest.TOKEN_VAR]
