@@ -34,6 +34,14 @@ export const SWITCH_USER = [
   `exit ${USER_MISMATCH_EXIT}`
 ].join("\n")
 
+/**
+ * Where Claude Code's own installers put `claude` in the agent's home (the
+ * native installer's `~/.local/bin`, the older local install's
+ * `~/.claude/local`), appended to `PATH`: after a switch from root, `PATH` is
+ * root's, and an agent that installed the CLI for itself is found there only.
+ */
+const CLAUDE_ON_PATH = 'PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin:$HOME/.claude/local"; export PATH'
+
 const ADD_LINES = [
   `if [ -n "\${${TOKEN_VAR}:-}" ]; then`,
   `  exec claude mcp add --scope user --transport http "$1" "$2" --header "Authorization: Bearer \${${TOKEN_VAR}}"`,
@@ -42,13 +50,15 @@ const ADD_LINES = [
 ]
 
 /** `$1` server name, `$2` URL; the token, if any, in `BOTTLE_SUPERVISE_TOKEN`. @internal */
-export const ADD = ADD_LINES.join("\n")
+export const ADD = [CLAUDE_ON_PATH, ...ADD_LINES].join("\n")
 
 /** Like `ADD`, after removing whatever user-scope entry holds the name. @internal */
-export const REPLACE = [`claude mcp remove --scope user "$1" >/dev/null 2>&1 || :`, ...ADD_LINES].join("\n")
+export const REPLACE = [CLAUDE_ON_PATH, `claude mcp remove --scope user "$1" >/dev/null 2>&1 || :`, ...ADD_LINES].join(
+  "\n"
+)
 
 /** `$1` server name. @internal */
-export const GET = `exec claude mcp get "$1"`
+export const GET = [CLAUDE_ON_PATH, `exec claude mcp get "$1"`].join("\n")
 
 /** Above this size the config is read in part: see `READ`. @internal */
 export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
