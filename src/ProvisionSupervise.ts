@@ -382,7 +382,7 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
     if (read.truncated) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
     // The file the CLI uses, as the guest worked it out (a legacy `.config.json`, say).
-    const configFile = Guest.readFileOf(read.stderr) ?? agent.configFile
+    const configFile = Guest.readFileOf(agent, read.stderr) ?? agent.configFile
     const found = ClaudeConfig.compare(read.stdout, supervise)
     if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
       yield* Effect.logWarning(

@@ -422,6 +422,25 @@ describe("provisionSupervise", () => {
       expect(outcome.error.message).not.toContain("/home/node/.claude.json")
     }))
 
+  it.effect("a file name on the read's stderr that the script cannot have picked is never shown (a guest's credential line)", () =>
+    Effect.gen(function*() {
+      const token = "tok_SECRETSECRETSECRET"
+      const { logs, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/", token }),
+        "b",
+        (call) =>
+          Effect.succeed(
+            call.argv.includes(Guest.READ)
+              ? { exitCode: 0, stdout: "{}\n", stderr: `${Guest.READ_FILE_MARK}/x Authorization: Bearer ${token}\n` }
+              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+          )
+      )
+      expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
+      if (outcome._tag !== "Failed") return
+      expect(outcome.error.message).toContain("/home/node/.claude.json has no such user-scope entry")
+      expect(`${outcome.error.message}${JSON.stringify(logs)}`).not.toContain(token)
+    }))
+
   it.effect("without a configDir, an inherited CLAUDE_CONFIG_DIR is unset for the CLI", () =>
     Effect.gen(function*() {
       const { calls } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(Model.makeState()))

@@ -74,9 +74,26 @@ export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers o
  */
 export const READ_FILE_MARK = "bottle-supervise: config file "
 
-/** The file a `READ` named on its stderr, if it did. @internal */
-export const readFileOf = (stderr: string): string | undefined =>
-  stderr.split("\n").find((line) => line.startsWith(READ_FILE_MARK))?.slice(READ_FILE_MARK.length)
+/** The files `READ` may pick for `agent`, with `/` runs collapsed as a path lookup does. */
+const configFiles = (agent: AgentPlan): ReadonlyArray<string> => {
+  const dir = agent.configDir ?? agent.home
+  return [`${dir}/.claude.json`, `${dir}/.claude-custom-oauth.json`, `${agent.configDir ?? `${agent.home}/.claude`}/.config.json`]
+    .map(collapseSlashes)
+}
+
+const collapseSlashes = (path: string): string => path.replace(/\/+/g, "/")
+
+/**
+ * The file a `READ` for `agent` named on its stderr, when it is one of those
+ * the script can pick. The guest's stderr is the guest's: anything else there
+ * (another program's line, a credential) is never taken as a file name.
+ *
+ * @internal
+ */
+export const readFileOf = (agent: AgentPlan, stderr: string): string | undefined => {
+  const named = stderr.split("\n").find((line) => line.startsWith(READ_FILE_MARK))?.slice(READ_FILE_MARK.length)
+  return named !== undefined && configFiles(agent).includes(collapseSlashes(named)) ? named : undefined
+}
 
 /**
  * Sets `$3` to the user config file Claude Code uses, decided as Claude Code
