@@ -462,20 +462,28 @@ describe("provisionSupervise", () => {
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
     }))
 
-  it.effect("without options.timeout the deadline is 60 seconds: not a moment before, and smolvm is told so", () =>
-    Effect.gen(function*() {
-      const fake = yield* Smolvm.makeTest(() => Effect.never)
-      const fiber = yield* ProvisionSupervise.provisionSupervise(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service),
-        Effect.fork
-      )
-      yield* TestClock.adjust(Duration.millis(59_999))
-      expect(yield* Fiber.poll(fiber)).toEqual(Option.none())
-      yield* TestClock.adjust(Duration.millis(1))
-      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "Timeout" } })
-      const [first] = yield* fake.calls
-      expect(first?.options.timeout).toEqual(Duration.millis(60_000))
-    }))
+  const defaults: ReadonlyArray<
+    readonly [string, (plan: SmolmachinesBottlePlan, target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm>, number]
+  > = [
+    ["provisionSupervise", (plan, target) => ProvisionSupervise.provisionSupervise(plan, target), 60_000],
+    ["verifySupervise", (plan, target) => ProvisionSupervise.verifySupervise(plan, target), 90_000]
+  ]
+  for (const [name, operation, ms] of defaults) {
+    it.effect(`${name} without options.timeout has ${ms / 1000} s: not a moment less, and smolvm is told so`, () =>
+      Effect.gen(function*() {
+        const fake = yield* Smolvm.makeTest(() => Effect.never)
+        const fiber = yield* operation(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
+          Effect.provideService(Smolvm.Smolvm, fake.service),
+          Effect.fork
+        )
+        yield* TestClock.adjust(Duration.millis(ms - 1))
+        expect(yield* Fiber.poll(fiber)).toEqual(Option.none())
+        yield* TestClock.adjust(Duration.millis(1))
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "Timeout" } })
+        const [first] = yield* fake.calls
+        expect(first?.options.timeout).toEqual(Duration.millis(ms))
+      }))
+  }
 
   it.effect("an add that fails with some other 'already exists' (EEXIST on a write) is Failed with its words, not reconciled", () =>
     Effect.gen(function*() {
@@ -488,21 +496,6 @@ describe("provisionSupervise", () => {
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "NonZeroExit", exitCode: 1 } })
       expect(calls).toHaveLength(1)
       if (outcome._tag === "Failed") expect(outcome.error.message).toContain("EEXIST")
-    }))
-
-  it.effect("verifySupervise's deadline without options.timeout is 90 seconds", () =>
-    Effect.gen(function*() {
-      const fake = yield* Smolvm.makeTest(() => Effect.never)
-      const fiber = yield* ProvisionSupervise.verifySupervise(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service),
-        Effect.fork
-      )
-      yield* TestClock.adjust(Duration.millis(89_999))
-      expect(yield* Fiber.poll(fiber)).toEqual(Option.none())
-      yield* TestClock.adjust(Duration.millis(1))
-      expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "Failed", error: { reason: "Timeout" } })
-      const [first] = yield* fake.calls
-      expect(first?.options.timeout).toEqual(Duration.millis(90_000))
     }))
 
   it.effect("each exec gets what is left of the deadline, so no guest command outlives the call", () =>

@@ -89,15 +89,7 @@ const ENVS = [
   { name: "empty CLAUDE_CONFIG_DIR", configDir: "", oauth: false }
 ] as const
 
-const PLACES = [
-  "home/.claude.json",
-  "home/.claude-custom-oauth.json",
-  "home/.claude/.config.json",
-  "cfg/.claude.json",
-  "cfg/.claude-custom-oauth.json",
-  "cfg/.config.json",
-  "cwd/.config.json"
-]
+const PLACES = Model.CONFIG_PLACES
 
 /** Every regular file under `root` that holds `needle`. */
 const filesHolding = (root: string, needle: string): ReadonlyArray<string> =>

@@ -200,16 +200,7 @@ const entry: fc.Arbitrary<Entry> = fc.oneof(
   }
 )
 
-/** Every place the CLI looks under some setting of the environment, relative to the scenario's directory. */
-const PLACES = [
-  "home/.claude.json",
-  "home/.claude-custom-oauth.json",
-  "home/.claude/.config.json",
-  "cfg/.claude.json",
-  "cfg/.claude-custom-oauth.json",
-  "cfg/.config.json",
-  "cwd/.config.json"
-] as const
+const PLACES = Model.CONFIG_PLACES
 
 const scenario = fc.record({
   entries: fc.tuple(...PLACES.map(() => entry)),

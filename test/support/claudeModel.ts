@@ -103,6 +103,20 @@ export const nodeFs: ConfigFs = {
 }
 
 /**
+ * Every place `pickConfigFile` may look, relative to a test scenario's directory
+ * holding `home`, `cfg` (a `CLAUDE_CONFIG_DIR`) and `cwd` (where an empty one points).
+ */
+export const CONFIG_PLACES = [
+  "home/.claude.json",
+  "home/.claude-custom-oauth.json",
+  "home/.claude/.config.json",
+  "cfg/.claude.json",
+  "cfg/.claude-custom-oauth.json",
+  "cfg/.config.json",
+  "cwd/.config.json"
+] as const
+
+/**
  * The user config file Claude Code 2.1.330 reads and writes, as its own
  * startup picks it (the function named `rE()` in the bundled CLI, on Linux,
  * de-minified; `CLAUDE_CODE_CUSTOM_OAUTH_URL` picks the suffix, the other OAuth
