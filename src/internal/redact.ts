@@ -15,6 +15,10 @@ export const REDACTED = "[REDACTED]"
 // credential runs to the end of its line: shown text loses a little, never leaks.
 const AUTH_HEADER = /(authorization["']?\s*[:=]\s*["']?)[^\r\n]+/gi
 const BEARER = /(bearer\s+)[^\r\n]+/gi
+// A URL's userinfo (`user:password@`), up to the last `@` of its authority. A stored
+// URL may carry one, and `claude mcp get` prints it (and its reasons may repeat it).
+// The special schemes need no `//` (WHATWG reads `http:u:p@h` as a userinfo too).
+const URL_USERINFO = /\b((?:https?|wss?|ftp):[/\\]*|[a-z][a-z0-9+.-]*:\/\/)[^\s/\\?#]*@/gi
 
 /**
  * Removes the given secrets only: for output the caller still has to read,
@@ -32,10 +36,13 @@ export const scrubSecrets = (text: string, secrets: Iterable<Redacted.Redacted<s
 }
 
 /**
- * Removes the given secrets and anything shaped like a credential header: for
- * text that may be shown to a person.
+ * Removes the given secrets, anything shaped like a credential header and the
+ * userinfo of any URL: for text that may be shown to a person.
  *
  * @internal
  */
 export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string =>
-  scrubSecrets(text, secrets).replace(AUTH_HEADER, `$1${REDACTED}`).replace(BEARER, `$1${REDACTED}`)
+  scrubSecrets(text, secrets)
+    .replace(AUTH_HEADER, `$1${REDACTED}`)
+    .replace(BEARER, `$1${REDACTED}`)
+    .replace(URL_USERINFO, `$1${REDACTED}@`)

@@ -23,6 +23,27 @@ describe("redaction", () => {
     }
   )
 
+  it.prop(
+    "a URL's userinfo never survives, in any scheme that has one, whatever it holds",
+    [
+      fc.constantFrom("http://", "https://", "HTTP://", "ws://", "http:", "https:\\\\", "git+ssh://", "postgres://"),
+      fc.stringMatching(/^[a-z0-9._~!$&'()*+,;=%-]{0,12}$/),
+      fc.stringMatching(/^[A-Z0-9._~!$&'()*+,;=:%@-]{6,24}$/).map((p) => `PW${p}`),
+      fc.constantFrom("", "/mcp", "?q=1", "#f", ":4318/")
+    ],
+    ([scheme, user, password, rest]) => {
+      const url = `${scheme}${user}:${password}@sidecar.internal${rest}`
+      const shown = scrub(`  Issue: could not reach ${url}\n  URL: ${url}\n`)
+      expect(shown).not.toContain(password)
+      expect(shown).toContain(`${scheme}[REDACTED]@sidecar.internal${rest}`)
+    }
+  )
+
+  it("URLs without a userinfo, and addresses that are not URLs, are left as they are", () => {
+    const text = "see http://127.0.0.1:4318/ and mailto:ops@example.test or git@github.com:o/r, http://h/p@x"
+    expect(scrub(text)).toBe(text)
+  })
+
   it.prop("known secrets are removed anywhere, and only they by scrubSecrets", [token], ([secret]) => {
     const text = `x${secret}y Authorization: Bearer other`
     expect(scrubSecrets(text, [Redacted.make(secret)])).toBe("x[REDACTED]y Authorization: Bearer other")
