@@ -33,7 +33,11 @@ interface Ran {
   readonly stderr: string
 }
 
-const run = (file: string, args: ReadonlyArray<string>, options: { cwd: string; env: Record<string, string> }) =>
+const run = (
+  file: string,
+  args: ReadonlyArray<string>,
+  options: { cwd: string; env: Record<string, string>; uid?: number; gid?: number }
+) =>
   new Promise<Ran>((resolve) => {
     execFile(file, args, { ...options, encoding: "utf8", timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }))
@@ -170,6 +174,55 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
         fs.rmSync(top, { recursive: true, force: true })
       }
     }, 180_000)
+  }))
+
+// Root can list any directory; an agent often cannot list a CLAUDE_CONFIG_DIR it was only given search rights on.
+gated("the guest's config read and the real claude CLI, as an agent who cannot list the config directory", "root", (title, setup) =>
+  describe(title, () => {
+    it("take the same file: the legacy .config.json, next to a .claude.json", async () => {
+      const top = fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-unlisted-"))
+      try {
+        fs.chmodSync(top, 0o755)
+        const shim = path.join(top, "shim")
+        fs.mkdirSync(shim, { mode: 0o755 })
+        fs.writeFileSync(path.join(shim, "cat"), `#!/bin/sh\nprintf '%s' "$2"\n`, { mode: 0o755 })
+        const home = path.join(top, "home")
+        fs.mkdirSync(home, { mode: 0o700 })
+        fs.chownSync(home, setup.agent.uid, setup.agent.gid)
+        const cfg = path.join(top, "cfg")
+        fs.mkdirSync(cfg)
+        for (const [name, at] of [[".config.json", "legacy"], [".claude.json", "current"]] as const) {
+          const file = path.join(cfg, name)
+          fs.writeFileSync(file, `{"at": "${at}"}\n`)
+          fs.chownSync(file, setup.agent.uid, setup.agent.gid)
+          fs.chmodSync(file, 0o600)
+        }
+        // Search but not read: the agent can open its files, not list the directory.
+        fs.chmodSync(cfg, 0o711)
+        const as = { cwd: home, uid: setup.agent.uid, gid: setup.agent.gid }
+        const env = {
+          HOME: home,
+          CLAUDE_CONFIG_DIR: cfg,
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          DISABLE_TELEMETRY: "1"
+        }
+        const systemPath = process.env["PATH"] ?? "/usr/bin:/bin"
+        const read = await run("sh", ["-c", Guest.READ, "bottle-supervise", "999999", "probe"], {
+          ...as,
+          env: { ...env, PATH: `${shim}:${systemPath}` }
+        })
+        expect(read.stdout).toBe(path.join(cfg, ".config.json"))
+        const added = await run(CLAUDE_BIN, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
+          ...as,
+          env: { ...env, PATH: systemPath }
+        })
+        expect(added.code).toBe(0)
+        fs.chmodSync(cfg, 0o755)
+        expect(filesHolding(cfg, `"probe"`)).toEqual([path.join(cfg, ".config.json")])
+      } finally {
+        fs.rmSync(top, { recursive: true, force: true })
+      }
+    }, 60_000)
   }))
 
 /** Writes `text` at `relative` under the agent's home, owned by the agent, as Claude Code would have. */
