@@ -15,10 +15,60 @@ export const REDACTED = "[REDACTED]"
 // credential runs to the end of its line: shown text loses a little, never leaks.
 const AUTH_HEADER = /(authorization["']?\s*[:=]\s*["']?)[^\r\n]+/gi
 const BEARER = /(bearer\s+)[^\r\n]+/gi
-// A URL's userinfo (`user:password@`), up to the last `@` of its authority. A stored
-// URL may carry one, and `claude mcp get` prints it (and its reasons may repeat it).
-// The special schemes need no `//` (WHATWG reads `http:u:p@h` as a userinfo too).
-const URL_USERINFO = /\b((?:https?|wss?|ftp):[/\\]*|[a-z][a-z0-9+.-]*:\/\/)[^\s/\\?#]*@/gi
+/**
+ * Where a URL's authority surely ends: `/`, `?`, `#` or the end of the line. A
+ * backslash ends it too in a special scheme, but may sit in a userinfo
+ * otherwise, so it does not split: that only ever redacts more.
+ */
+const AUTHORITY_END = /([\r\n/?#]+)/
+const SPECIAL_SCHEMES = new Set(["http", "https", "ws", "wss", "ftp"])
+/** A special scheme written without slashes (`http:u:p@h`), which WHATWG still reads as having an authority. */
+const SLASHLESS_SPECIAL = /(?:https?|wss?|ftp):/i
+
+const isSchemeChar = (code: number): boolean =>
+  (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) ||
+  code === 0x2b || code === 0x2d || code === 0x2e
+
+/** The scheme that `piece` ends with (`…http:`), lower-cased, or `undefined`. */
+const trailingScheme = (piece: string): string | undefined => {
+  if (!piece.endsWith(":")) return undefined
+  let start = piece.length - 1
+  while (start > 0 && isSchemeChar(piece.charCodeAt(start - 1))) start--
+  return start === piece.length - 1 ? undefined : piece.slice(start, piece.length - 1).toLowerCase()
+}
+
+/**
+ * Replaces the userinfo (`user:password@`, up to the last `@` of the
+ * authority) of every URL in `text`. A stored URL may carry one and `claude
+ * mcp get` prints it as stored; WHATWG lets it hold spaces and reads `http:` and
+ * `http:\\` like `http://`, so the authority runs to the next `/`, `?`, `#` or
+ * line end. One pass over the pieces between those: linear in the text, whatever a
+ * guest prints.
+ */
+const scrubUserinfo = (text: string): string => {
+  if (!text.includes("@")) return text
+  // [piece, separator, piece, separator, …]
+  const parts = text.split(AUTHORITY_END)
+  for (let i = 0; i < parts.length; i += 2) {
+    const piece = parts[i]!
+    const at = piece.lastIndexOf("@")
+    if (at < 0) continue
+    const separator = i > 0 ? parts[i - 1]! : ""
+    const scheme = i > 1 ? trailingScheme(parts[i - 2]!) : undefined
+    const afterSlashes = scheme !== undefined && !/[\r\n?#]/.test(separator) &&
+      (SPECIAL_SCHEMES.has(scheme) || separator.startsWith("//"))
+    if (afterSlashes) {
+      parts[i] = `${REDACTED}${piece.slice(at)}`
+      continue
+    }
+    const slashless = SLASHLESS_SPECIAL.exec(piece)
+    if (slashless !== null && slashless.index + slashless[0].length <= at) {
+      const from = slashless.index + slashless[0].length
+      parts[i] = `${piece.slice(0, from)}${REDACTED}${piece.slice(at)}`
+    }
+  }
+  return parts.join("")
+}
 
 /**
  * Removes the given secrets only: for output the caller still has to read,
@@ -42,7 +92,4 @@ export const scrubSecrets = (text: string, secrets: Iterable<Redacted.Redacted<s
  * @internal
  */
 export const scrub = (text: string, secrets: Iterable<Redacted.Redacted<string>> = []): string =>
-  scrubSecrets(text, secrets)
-    .replace(AUTH_HEADER, `$1${REDACTED}`)
-    .replace(BEARER, `$1${REDACTED}`)
-    .replace(URL_USERINFO, `$1${REDACTED}@`)
+  scrubUserinfo(scrubSecrets(text, secrets).replace(AUTH_HEADER, `$1${REDACTED}`).replace(BEARER, `$1${REDACTED}`))

@@ -24,24 +24,39 @@ describe("redaction", () => {
   )
 
   it.prop(
-    "a URL's userinfo never survives, in any scheme that has one, whatever it holds",
+    "a URL's userinfo never survives, in any scheme that has one, whatever it holds (spaces and @ included)",
     [
-      fc.constantFrom("http://", "https://", "HTTP://", "ws://", "http:", "https:\\\\", "git+ssh://", "postgres://"),
-      fc.stringMatching(/^[a-z0-9._~!$&'()*+,;=%-]{0,12}$/),
-      fc.stringMatching(/^[A-Z0-9._~!$&'()*+,;=:%@-]{6,24}$/).map((p) => `PW${p}`),
+      fc.constantFrom("http://", "https://", "HTTP://", "ws://", "http:", "https:\\\\", "http:/\\", "_http://", "git+ssh://", "postgres://"),
+      fc.stringMatching(/^[a-z0-9._~!$&'()*+,;=% -]{0,12}$/),
+      fc.stringMatching(/^[A-Z0-9 ._~!$&'()*+,;=:%@\\\t-]{6,24}$/).map((p) => `PW${p}`),
       fc.constantFrom("", "/mcp", "?q=1", "#f", ":4318/")
     ],
     ([scheme, user, password, rest]) => {
       const url = `${scheme}${user}:${password}@sidecar.internal${rest}`
       const shown = scrub(`  Issue: could not reach ${url}\n  URL: ${url}\n`)
       expect(shown).not.toContain(password)
-      expect(shown).toContain(`${scheme}[REDACTED]@sidecar.internal${rest}`)
+      expect(shown).toContain("[REDACTED]@sidecar.internal")
     }
   )
 
   it("URLs without a userinfo, and addresses that are not URLs, are left as they are", () => {
-    const text = "see http://127.0.0.1:4318/ and mailto:ops@example.test or git@github.com:o/r, http://h/p@x"
+    const text = [
+      "see http://127.0.0.1:4318/ and mailto:ops@example.test or git@github.com:o/r, http://h/p@x",
+      "Error: agent operation failed: connect: machine 'b' is not running. Use 'smolvm machine start --name b' first.",
+      "scp node@host:/home/node/.claude.json .",
+      "  URL: http://127.0.0.1:4318/?a=b@c#d@e"
+    ].join("\n")
     expect(scrub(text)).toBe(text)
+  })
+
+  it("takes time linear in what a guest prints: a megabyte of scheme-like text is scrubbed at once", () => {
+    for (const unit of ["http:", "ws:", "a:", "http://", "x.y-", "http:@"]) {
+      const text = `${unit.repeat(Math.ceil(1_000_000 / unit.length))}@h`
+      const started = performance.now()
+      scrub(text)
+      // The quadratic regex this replaced took minutes here; a linear scan takes milliseconds.
+      expect(performance.now() - started).toBeLessThan(2_000)
+    }
   })
 
   it.prop("known secrets are removed anywhere, and only they by scrubSecrets", [token], ([secret]) => {
