@@ -92,7 +92,8 @@ const collapseSlashes = (path: string): string => path.replace(/\/+/g, "/")
  */
 export const readFileOf = (agent: AgentPlan, stderr: string): string | undefined => {
   const named = stderr.split("\n").find((line) => line.startsWith(READ_FILE_MARK))?.slice(READ_FILE_MARK.length)
-  return named !== undefined && configFiles(agent).includes(collapseSlashes(named)) ? named : undefined
+  // The host's own spelling of the file, not the guest's (which could be megabytes of `/`).
+  return named === undefined ? undefined : configFiles(agent).find((file) => file === collapseSlashes(named))
 }
 
 /**

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
@@ -34,6 +35,8 @@ const scenario = (landing: Landing, title: string) =>
           const cli = which.stdout.trim()
           expect(path.isAbsolute(cli)).toBe(true)
           expect(SYSTEM_PATH.split(":")).not.toContain(path.dirname(cli))
+          // Nor any other claude: else the test would pass without the agent's own.
+          expect(spawnSync("sh", ["-c", "command -v claude"], { env: { PATH: SYSTEM_PATH } }).status).not.toBe(0)
 
           const bin = path.join(guest.home, ".local", "bin")
           fs.mkdirSync(bin, { recursive: true })

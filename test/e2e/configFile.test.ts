@@ -200,6 +200,8 @@ gated("the guest's config read and the real claude CLI, as an agent who cannot l
         // Search but not read: the agent can open its files, not list the directory.
         fs.chmodSync(cfg, 0o711)
         const as = { cwd: home, uid: setup.agent.uid, gid: setup.agent.gid }
+        // The case only exists if the agent really cannot list it (root always can).
+        expect((await run("ls", [cfg], { ...as, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } })).code).not.toBe(0)
         const env = {
           HOME: home,
           CLAUDE_CONFIG_DIR: cfg,
