@@ -21,7 +21,7 @@ const BEARER = /(bearer\s+)[^\r\n]+/gi
  * otherwise, so it does not split: that only ever redacts more.
  */
 const AUTHORITY_END = /([\r\n/?#]+)/
-const SPECIAL_SCHEMES = new Set(["http", "https", "ws", "wss", "ftp"])
+const SPECIAL_SCHEMES = ["http", "https", "ws", "wss", "ftp"]
 /** A special scheme written without slashes (`http:u:p@h`), which WHATWG still reads as having an authority. */
 const SLASHLESS_SPECIAL = /(?:https?|wss?|ftp):/i
 
@@ -53,11 +53,7 @@ const scrubUserinfo = (text: string): string => {
     const piece = parts[i]!
     const at = piece.lastIndexOf("@")
     if (at < 0) continue
-    const separator = i > 0 ? parts[i - 1]! : ""
-    const scheme = i > 1 ? trailingScheme(parts[i - 2]!) : undefined
-    const afterSlashes = scheme !== undefined && !/[\r\n?#]/.test(separator) &&
-      (SPECIAL_SCHEMES.has(scheme) || separator.startsWith("//"))
-    if (afterSlashes) {
+    if (afterSchemeAndSlashes(parts, i)) {
       parts[i] = `${REDACTED}${piece.slice(at)}`
       continue
     }
@@ -68,6 +64,30 @@ const scrubUserinfo = (text: string): string => {
     }
   }
   return parts.join("")
+}
+
+const isBackslashes = (piece: string): boolean => {
+  for (let k = 0; k < piece.length; k++) if (piece.charCodeAt(k) !== 0x5c) return false
+  return true
+}
+
+/**
+ * Whether `parts[i]` follows `scheme:` and slashes: `//` for any scheme, any
+ * run of `/` and `\` for a special one (a scheme glued to the word before it,
+ * `xhttp:`, counts as special: that only ever redacts more). Walks back over
+ * backslash-only pieces once, so the scan stays linear.
+ */
+const afterSchemeAndSlashes = (parts: ReadonlyArray<string>, i: number): boolean => {
+  let j = i - 2
+  while (j > 0 && parts[j] !== "" && isBackslashes(parts[j]!)) j -= 2
+  if (j < 0) return false
+  for (let k = j + 1; k < i; k += 2) if (/[\r\n?#]/.test(parts[k]!)) return false
+  let end = parts[j]!.length
+  while (end > 0 && parts[j]!.charCodeAt(end - 1) === 0x5c) end--
+  const scheme = trailingScheme(parts[j]!.slice(0, end))
+  if (scheme === undefined) return false
+  if (SPECIAL_SCHEMES.some((name) => scheme.endsWith(name))) return true
+  return j === i - 2 && end === parts[j]!.length && parts[i - 1]!.startsWith("//")
 }
 
 /**
