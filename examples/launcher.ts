@@ -21,4 +21,8 @@ const MainLive = Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(Layer.p
 launchBottle("bottle-1", {
   supervisePlan: { agentUrl: "http://127.0.0.1:4318/", token: process.env["SUPERVISE_TOKEN"] },
   agent: { user: "node", home: "/home/node" }
-}).pipe(Effect.provide(MainLive), NodeRuntime.runMain)
+}).pipe(
+  Effect.provide(MainLive),
+  // runMain's own pretty logger would print every line a second time, on stdout.
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)

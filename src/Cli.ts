@@ -224,11 +224,14 @@ export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
  * @category models
  * @example
  * import * as Cli from "bottle-supervise/Cli"
- * import { Smolvm } from "bottle-supervise"
+ * import { Logger, Smolvm } from "bottle-supervise"
  * import { NodeContext } from "@effect/platform-node"
  * import { Layer } from "effect"
  *
- * const CliLive: Layer.Layer<Cli.Environment> = Smolvm.layer.pipe(Layer.provideMerge(NodeContext.layer))
+ * // Logs on stderr, so that `--json` leaves stdout to the outcome.
+ * const CliLive: Layer.Layer<Cli.Environment> = Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(
+ *   Layer.provideMerge(NodeContext.layer)
+ * )
  */
 export type Environment = Smolvm | CliApp.CliApp.Environment
 
@@ -242,12 +245,13 @@ export type Environment = Smolvm | CliApp.CliApp.Environment
  * @category running
  * @example
  * import * as Cli from "bottle-supervise/Cli"
- * import { Smolvm } from "bottle-supervise"
+ * import { Logger, Smolvm } from "bottle-supervise"
  * import { NodeContext } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
  *
+ * // Logs on stderr (the operator logger), so that `--json` leaves stdout to the outcome.
  * const code = Cli.run(["node", "bottle-supervise", "verify", "--machine", "b1", "--url", "http://127.0.0.1:4318/"]).pipe(
- *   Effect.provide(Smolvm.layer.pipe(Layer.provideMerge(NodeContext.layer)))
+ *   Effect.provide(Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(Layer.provideMerge(NodeContext.layer)))
  * )
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<ExitCode, never, Environment> =>

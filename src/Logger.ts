@@ -57,6 +57,8 @@ const render = (message: unknown): string =>
     ? message.map(render).join(" ")
     : typeof message === "string"
     ? message
+    : message instanceof Error
+    ? String(message)
     : Inspectable.toStringUnknown(message, 0)
 
 const toCaptured = (options: EffectLogger.Logger.Options<unknown>): CapturedLog => {
@@ -110,7 +112,9 @@ const operatorLine = (options: EffectLogger.Logger.Options<unknown>): string => 
   const entry = toCaptured(options)
   const where = entry.annotations[LogKeys.target]
   const prefix = options.logLevel._tag === "Warning" ? "warning" : options.logLevel.label.toLowerCase()
-  return `bottle-supervise${where === undefined ? "" : `[${where}]`} ${prefix}: ${entry.message}`
+  // An error logged with its cause (runMain's report of a failed program) says what failed.
+  const cause = Cause.isEmpty(options.cause) ? "" : `${entry.message === "" ? "" : "\n"}${Cause.pretty(options.cause)}`
+  return `bottle-supervise${where === undefined ? "" : `[${where}]`} ${prefix}: ${entry.message}${cause}`
 }
 
 /**

@@ -56,4 +56,22 @@ describe("Logger", () => {
     expect(run.stdout).toBe("")
   })
 
+  it("layerOperator prints an error's cause, as runMain logs a failed program (a bad plan, say)", () => {
+    const script = `
+      import { Effect } from "effect"
+      import * as Logger from ${JSON.stringify(resolve(__dirname, "../src/Logger.ts"))}
+      import * as Cause from "effect/Cause"
+      const log = (...what) => Effect.runSync(Effect.logError(...what).pipe(Effect.provide(Logger.layerOperator)))
+      log(Cause.fail(new Error("agentUrl must use http or https")))
+      log(new Error("timeout must be at most 24 days"))
+    `
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: resolve(__dirname, ".."),
+      encoding: "utf8"
+    })
+    expect(run.stderr).toMatch(/^bottle-supervise error: Error: agentUrl must use http or https\n/)
+    expect(run.stderr).toContain("bottle-supervise error: Error: timeout must be at most 24 days\n")
+    expect(run.stdout).toBe("")
+  })
+
 })
