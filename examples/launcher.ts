@@ -16,13 +16,10 @@ const launchBottle = (target: string, rawPlan: unknown) =>
     return outcome
   })
 
+// Logger.layerOperator: plain lines on stderr. runMain must not add its own pretty logger too.
 const MainLive = Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(Layer.provideMerge(NodeContext.layer))
 
 launchBottle("bottle-1", {
   supervisePlan: { agentUrl: "http://127.0.0.1:4318/", token: process.env["SUPERVISE_TOKEN"] },
   agent: { user: "node", home: "/home/node" }
-}).pipe(
-  Effect.provide(MainLive),
-  // runMain's own pretty logger would print every line a second time, on stdout.
-  NodeRuntime.runMain({ disablePrettyLogger: true })
-)
+}).pipe(Effect.provide(MainLive), NodeRuntime.runMain({ disablePrettyLogger: true }))
