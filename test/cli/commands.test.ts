@@ -1,24 +1,18 @@
 import * as Schema from "effect/Schema"
-import { afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as Cli from "../../src/Cli.js"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
-import { buildBin, makeGuest, runBin, STUB } from "./support.js"
+import { cleanupAfterEach, makeGuest, runBin, STUB, useBuiltBin } from "./support.js"
 
-let bin = ""
-beforeAll(() => {
-  bin = buildBin()
-})
+const built = useBuiltBin()
+const defer = cleanupAfterEach()
 
 type Guest = ReturnType<typeof makeGuest>
-const guests: Array<Guest> = []
 const guest = (): Guest => {
   const g = makeGuest()
-  guests.push(g)
+  defer(g.cleanup)
   return g
 }
-afterEach(() => {
-  for (const g of guests.splice(0)) g.cleanup()
-})
 
 const URL_A = "http://127.0.0.1:4318/"
 const URL_B = "http://127.0.0.1:4319/"
@@ -41,16 +35,16 @@ const verifyJson = (stdout: string) => {
 describe("provision", () => {
   it("Registered, Unchanged, Replaced: exit 0, with 1, 2 and 3 execs", async () => {
     const g = guest()
-    const first = await runBin(bin, ["provision", ...plan("bottle-1", URL_A)], g.env)
+    const first = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A)], g.env)
     expect(first).toMatchObject({ code: 0 })
     expect(first.stdout).toBe(`Registered: supervise → ${URL_A} in bottle-1 (1 exec)\n`)
     expect(first.stderr).toContain("bottle-supervise[bottle-1] info: supervise MCP server registered on bottle-1")
 
-    const again = await runBin(bin, ["provision", ...plan("bottle-1", URL_A), "--json"], g.env)
+    const again = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A), "--json"], g.env)
     expect(again.code).toBe(0)
     expect(provisionJson(again.stdout)).toMatchObject({ _tag: "Unchanged", execs: 2, target: "bottle-1" })
 
-    const moved = await runBin(bin, ["provision", ...plan("bottle-1", URL_B), "--json"], g.env)
+    const moved = await runBin(built.path, ["provision", ...plan("bottle-1", URL_B), "--json"], g.env)
     expect(moved.code).toBe(0)
     expect(provisionJson(moved.stdout)).toMatchObject({
       _tag: "Replaced",
@@ -66,13 +60,13 @@ describe("provision", () => {
   it("Failed: exit 1, the reason and the manual hint; --json carries the typed error", async () => {
     const g = guest()
     const env = { ...g.env, STUB_SMOLVM_EXIT: "1", STUB_SMOLVM_STDERR: "Error: vm not found: bottle-9" }
-    const text = await runBin(bin, ["provision", ...plan("bottle-9", URL_A)], env)
+    const text = await runBin(built.path, ["provision", ...plan("bottle-9", URL_A)], env)
     expect(text.code).toBe(Cli.ExitCode.NotOk)
     expect(text.stdout).toContain(`Failed: smolvm has no machine named "bottle-9"`)
     expect(text.stdout).toContain("claude mcp add --scope user --transport http supervise http://127.0.0.1:4318/")
     expect(text.stderr).toContain("warning:")
 
-    const json = await runBin(bin, ["provision", ...plan("bottle-9", URL_A), "--json"], env)
+    const json = await runBin(built.path, ["provision", ...plan("bottle-9", URL_A), "--json"], env)
     expect(json.code).toBe(1)
     const outcome = provisionJson(json.stdout)
     expect(outcome._tag).toBe("Failed")
@@ -81,7 +75,7 @@ describe("provision", () => {
 
   it("a missing smolvm binary: a clear message, exit 3", async () => {
     const g = guest()
-    const run = await runBin(bin, ["provision", ...plan("bottle-1", URL_A)], { ...g.env, SMOLVM_BIN: "/nonexistent/smolvm" })
+    const run = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A)], { ...g.env, SMOLVM_BIN: "/nonexistent/smolvm" })
     expect(run.code).toBe(Cli.ExitCode.SmolvmNotFound)
     expect(run.stderr).toContain(
       `bottle-supervise: the smolvm binary "/nonexistent/smolvm" was not found; set SMOLVM_BIN to the path of smolvm`
@@ -91,7 +85,7 @@ describe("provision", () => {
 
   it("--server-name, --user, --home and --config-dir reach the guest command", async () => {
     const g = guest()
-    const run = await runBin(bin, [
+    const run = await runBin(built.path, [
       "provision",
       ...plan("bottle-2", URL_A, "--server-name", "sup_2", "--user", "agent", "--home", "/srv/agent", "--config-dir", "/srv/cfg")
     ], g.env)
@@ -108,23 +102,23 @@ describe("provision", () => {
 describe("verify", () => {
   it("Connected exit 0; Unreachable and NotRegistered exit 1", async () => {
     const g = guest()
-    const none = await runBin(bin, ["verify", ...plan("bottle-3", URL_A), "--json"], g.env)
+    const none = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A), "--json"], g.env)
     expect(none.code).toBe(1)
     expect(verifyJson(none.stdout)).toMatchObject({ _tag: "NotRegistered", execs: 1 })
 
-    expect((await runBin(bin, ["provision", ...plan("bottle-3", URL_A)], g.env)).code).toBe(0)
-    const ok = await runBin(bin, ["verify", ...plan("bottle-3", URL_A)], g.env)
+    expect((await runBin(built.path, ["provision", ...plan("bottle-3", URL_A)], g.env)).code).toBe(0)
+    const ok = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A)], g.env)
     expect(ok.code).toBe(0)
     expect(ok.stdout).toBe(`Connected: the agent in bottle-3 reaches supervise at ${URL_A}\n`)
 
-    const refused = await runBin(bin, ["verify", ...plan("bottle-3", URL_A), "--json"], {
+    const refused = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A), "--json"], {
       ...g.env,
       STUB_SMOLVM_GET: "refused"
     })
     expect(refused.code).toBe(1)
     expect(verifyJson(refused.stdout)).toMatchObject({ _tag: "Unreachable", registeredUrl: URL_A })
     expect(refused.stdout).toContain("ECONNREFUSED")
-    const refusedText = await runBin(bin, ["verify", ...plan("bottle-3", URL_A)], { ...g.env, STUB_SMOLVM_GET: "refused" })
+    const refusedText = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A)], { ...g.env, STUB_SMOLVM_GET: "refused" })
     expect(refusedText.code).toBe(1)
     expect(refusedText.stdout).toBe(
       `Unreachable: the agent in bottle-3 cannot use supervise (registered as ${URL_A}): ` +
@@ -134,8 +128,8 @@ describe("verify", () => {
 
   it("an entry under another URL: Unreachable, exit 1, saying so", async () => {
     const g = guest()
-    expect((await runBin(bin, ["provision", ...plan("bottle-10", URL_A)], g.env)).code).toBe(0)
-    const run = await runBin(bin, ["verify", ...plan("bottle-10", URL_B)], g.env)
+    expect((await runBin(built.path, ["provision", ...plan("bottle-10", URL_A)], g.env)).code).toBe(0)
+    const run = await runBin(built.path, ["verify", ...plan("bottle-10", URL_B)], g.env)
     expect(run.code).toBe(1)
     expect(run.stdout).toBe(
       `Unreachable: the agent in bottle-10 cannot use supervise (registered as ${URL_A}): ` +
@@ -145,7 +139,7 @@ describe("verify", () => {
 
   it("Failed: exit 1", async () => {
     const g = guest()
-    const run = await runBin(bin, ["verify", ...plan("bottle-4", URL_A), "--json"], {
+    const run = await runBin(built.path, ["verify", ...plan("bottle-4", URL_A), "--json"], {
       ...g.env,
       STUB_SMOLVM_EXIT: "1",
       STUB_SMOLVM_STDERR: "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)"
@@ -180,7 +174,7 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
         // Concurrent tests: each cleans up its own guest.
         const g = makeGuest()
         try {
-          const run = await runBin(bin, [command, ...args], { ...g.env, ...env })
+          const run = await runBin(built.path, [command, ...args], { ...g.env, ...env })
           expect(run.code).toBe(Cli.ExitCode.Usage)
           expect(run.stderr).toContain(message)
           expect(run.stderr).not.toContain("or absent")
@@ -194,7 +188,7 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
   }
 
   it("lists every problem at once", async () => {
-    const run = await runBin(bin, ["provision", ...plan("-x", "nope", "--user", "A", "--timeout", "0s")])
+    const run = await runBin(built.path, ["provision", ...plan("-x", "nope", "--user", "A", "--timeout", "0s")])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("bottle-supervise: invalid plan:")
     for (const flag of ["--machine:", "--url:", "--user:", "--timeout:"]) expect(run.stderr).toContain(flag)
@@ -205,7 +199,7 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
 describe("--dry-run", () => {
   it("provision prints the three possible smolvm command lines and runs nothing", async () => {
     const g = guest()
-    const run = await runBin(bin, ["provision", ...plan("bottle-5", URL_A, "--token-env", "SUP_TOKEN", "--dry-run")], {
+    const run = await runBin(built.path, ["provision", ...plan("bottle-5", URL_A, "--token-env", "SUP_TOKEN", "--dry-run")], {
       ...g.env,
       SUP_TOKEN: TOKEN
     })
@@ -233,7 +227,7 @@ describe("--dry-run", () => {
   it("the printed command line is the one the CLI runs", async () => {
     const g = guest()
     const env = { ...g.env, SUP_TOKEN: TOKEN }
-    const dry = await runBin(bin, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN", "--dry-run", "--json")], env)
+    const dry = await runBin(built.path, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN", "--dry-run", "--json")], env)
     expect(dry.code).toBe(0)
     const parsed: unknown = JSON.parse(dry.stdout)
     const DryRun = Schema.Struct({
@@ -250,7 +244,7 @@ describe("--dry-run", () => {
     expect(steps).toHaveLength(3)
     expect(steps[0]?.hostEnv).toEqual({ RUST_LOG: "off", SMOLVM_LOG_FORMAT: "text", BOTTLE_SUPERVISE_SECRET_0: "$SUP_TOKEN" })
 
-    const real = await runBin(bin, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN")], env)
+    const real = await runBin(built.path, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN")], env)
     expect(real.code).toBe(0)
     const [call] = g.calls()
     // The live run gives each exec what is left of the deadline: only the --timeout value differs.
@@ -260,7 +254,7 @@ describe("--dry-run", () => {
 
   it("verify prints one command line; the smolvm binary need not exist", async () => {
     const g = guest()
-    const run = await runBin(bin, ["verify", ...plan("bottle-7", URL_A, "--timeout", "1m30s", "--dry-run")], {
+    const run = await runBin(built.path, ["verify", ...plan("bottle-7", URL_A, "--timeout", "1m30s", "--dry-run")], {
       ...g.env,
       SMOLVM_BIN: "/opt/smolvm/bin/smolvm"
     })
@@ -279,18 +273,18 @@ describe("the token", () => {
     const env = { ...g.env, SUP_TOKEN: TOKEN }
     const withToken = (...more: Array<string>) => plan("bottle-8", URL_A, "--token-env", "SUP_TOKEN", ...more)
     const runs = [
-      await runBin(bin, ["provision", ...withToken()], env),
-      await runBin(bin, ["provision", ...withToken("--json")], env),
-      await runBin(bin, ["provision", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], env),
+      await runBin(built.path, ["provision", ...withToken()], env),
+      await runBin(built.path, ["provision", ...withToken("--json")], env),
+      await runBin(built.path, ["provision", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], env),
       // `claude mcp get` prints the stored header in clear: the CLI must not pass it on.
-      await runBin(bin, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN")], env),
-      await runBin(bin, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], {
+      await runBin(built.path, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN")], env),
+      await runBin(built.path, ["verify", ...plan("bottle-8", URL_B, "--token-env", "SUP_TOKEN", "--json")], {
         ...env,
         STUB_SMOLVM_GET: "refused"
       }),
-      await runBin(bin, ["provision", ...withToken("--dry-run")], env),
+      await runBin(built.path, ["provision", ...withToken("--dry-run")], env),
       // A guest that echoes the token back in an error.
-      await runBin(bin, ["provision", ...withToken("--json")], {
+      await runBin(built.path, ["provision", ...withToken("--json")], {
         ...env,
         STUB_SMOLVM_EXIT: "1",
         STUB_SMOLVM_STDERR: `claude: bad header Authorization: Bearer ${TOKEN}`

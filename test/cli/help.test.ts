@@ -1,13 +1,10 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as Cli from "../../src/Cli.js"
-import { buildBin, ROOT, runBin, stripAnsi } from "./support.js"
+import { ROOT, runBin, stripAnsi, useBuiltBin } from "./support.js"
 
-let bin = ""
-beforeAll(() => {
-  bin = buildBin()
-})
+const built = useBuiltBin()
 
 const FLAGS = [
   "--machine",
@@ -24,7 +21,7 @@ const FLAGS = [
 
 describe("bottle-supervise --help", () => {
   it("describes the tool, both commands, the exit codes and the environment", async () => {
-    const run = await runBin(bin, ["--help"])
+    const run = await runBin(built.path, ["--help"])
     expect(run.code).toBe(0)
     const help = stripAnsi(run.stdout)
     expect(help).toContain("bottle-supervise 0.1.0")
@@ -41,7 +38,7 @@ describe("bottle-supervise --help", () => {
 
   for (const sub of ["provision", "verify"]) {
     it(`${sub} --help describes every flag`, async () => {
-      const run = await runBin(bin, [sub, "--help"])
+      const run = await runBin(built.path, [sub, "--help"])
       expect(run.code).toBe(0)
       const help = stripAnsi(run.stdout)
       const sections = help.split(/\n(?=--|\(-h)/)
@@ -58,7 +55,7 @@ describe("bottle-supervise --help", () => {
   }
 
   it("--version prints the package version", async () => {
-    const run = await runBin(bin, ["--version"])
+    const run = await runBin(built.path, ["--version"])
     expect(run.code).toBe(0)
     const pkg: unknown = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
     expect(pkg).toMatchObject({ version: Cli.VERSION })
@@ -68,11 +65,11 @@ describe("bottle-supervise --help", () => {
   it("is the package's bin, with a shebang", () => {
     const pkg: unknown = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
     expect(pkg).toMatchObject({ bin: { "bottle-supervise": "dist/bin.js" } })
-    expect(fs.readFileSync(bin, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env node")
+    expect(fs.readFileSync(built.path, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env node")
   })
 
   it("without a command: usage error, exit 2", async () => {
-    const run = await runBin(bin, [])
+    const run = await runBin(built.path, [])
     expect(run.code).toBe(Cli.ExitCode.Usage)
     expect(run.stderr).toContain("missing command: provision or verify")
   })

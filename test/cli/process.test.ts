@@ -8,26 +8,20 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { spawn, spawnSync } from "node:child_process"
 import * as os from "node:os"
-import { afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { makeRig, type Rig, survivors } from "../reliability/rig.js"
-import { buildBin, makeGuest, ROOT, runBin } from "./support.js"
+import { cleanupAfterEach, makeGuest, ROOT, runBin, useBuiltBin } from "./support.js"
 
-let bin = ""
-beforeAll(() => {
-  bin = buildBin()
-})
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
+const built = useBuiltBin()
+const defer = cleanupAfterEach()
 const guest = () => {
   const g = makeGuest()
-  cleanups.push(g.cleanup)
+  defer(g.cleanup)
   return g
 }
 const rig = (): Rig => {
   const scope = Effect.runSync(Scope.make())
-  cleanups.push(() => Effect.runSync(Scope.close(scope, Exit.void)))
+  defer(() => Effect.runSync(Scope.close(scope, Exit.void)))
   return Effect.runSync(Scope.extend(makeRig, scope))
 }
 
@@ -47,7 +41,7 @@ const until = async (check: () => boolean, ms: number): Promise<boolean> => {
 const interrupted = async (signals: ReadonlyArray<NodeJS.Signals>) => {
   const r = rig()
   const machine = r.machine("hangs", { mode: "hang" })
-  const child = spawn(process.execPath, [bin, "provision", "--machine", "hangs", "--url", URL_A], {
+  const child = spawn(process.execPath, [built.path, "provision", "--machine", "hangs", "--url", URL_A], {
     cwd: ROOT,
     env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), SMOLVM_BIN: r.binary },
     stdio: ["ignore", "pipe", "pipe"]
@@ -70,7 +64,7 @@ describe("the bin as a process", () => {
     // The reader starts late, so the bin exits while most of its output is still queued.
     const run = spawnSync(
       "bash",
-      ["-c", `"$0" "$@" | { sleep 0.5; cat; }; exit "\${PIPESTATUS[0]}"`, process.execPath, bin, "verify", "--machine", "m1", "--url", URL_A, "--json"],
+      ["-c", `"$0" "$@" | { sleep 0.5; cat; }; exit "\${PIPESTATUS[0]}"`, process.execPath, built.path, "verify", "--machine", "m1", "--url", URL_A, "--json"],
       {
         cwd: ROOT,
         encoding: "utf8",
@@ -109,10 +103,10 @@ describe("the bin as a process", () => {
     const g = guest()
     const env = { ...g.env, SUP_TOKEN: TOKEN }
     // An entry is there already, so the config read would have something to show.
-    expect((await runBin(bin, ["provision", "--machine", "b1", "--url", URL_A, "--token-env", "SUP_TOKEN"], env)).code)
+    expect((await runBin(built.path, ["provision", "--machine", "b1", "--url", URL_A, "--token-env", "SUP_TOKEN"], env)).code)
       .toBe(0)
     const before = g.calls().length
-    const dry = await runBin(bin, ["provision", "--machine", "b1", "--url", URL_A, "--token-env", "SUP_TOKEN", "--dry-run"], env)
+    const dry = await runBin(built.path, ["provision", "--machine", "b1", "--url", URL_A, "--token-env", "SUP_TOKEN", "--dry-run"], env)
     expect(dry.code).toBe(0)
     const pasted = spawnSync("sh", ["-s"], { input: dry.stdout, encoding: "utf8", env: { ...process.env, ...env } })
     expect(g.calls().length - before).toBe(1)
@@ -121,13 +115,13 @@ describe("the bin as a process", () => {
   })
 
   it("--wizard without a terminal on stdin is a usage error at once, not a wait", async () => {
-    const run = await runBin(bin, ["verify", "--wizard"])
+    const run = await runBin(built.path, ["verify", "--wizard"])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("--wizard needs a terminal")
   })
 
   it("a --timeout past what timers and smolvm take is a plan error", async () => {
-    const run = await runBin(bin, ["provision", "--machine", "m1", "--url", URL_A, "--timeout", "99999999999999999999s"])
+    const run = await runBin(built.path, ["provision", "--machine", "m1", "--url", URL_A, "--timeout", "99999999999999999999s"])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("--timeout: timeout must be at most 24 days")
   })

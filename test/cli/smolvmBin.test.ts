@@ -6,26 +6,19 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterEach, beforeAll, describe, expect, it } from "vitest"
-import { buildBin, makeGuest, runBin, STUB } from "./support.js"
+import { describe, expect, it } from "vitest"
+import { cleanupAfterEach, makeGuest, runBin, STUB, useBuiltBin } from "./support.js"
 
-let bin = ""
-beforeAll(() => {
-  bin = buildBin()
-})
-
-const cleanups: Array<() => void> = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
+const built = useBuiltBin()
+const defer = cleanupAfterEach()
 
 describe("SMOLVM_BIN=", () => {
   it("provision runs `smolvm` from PATH: exit 0, Registered", async () => {
     const g = makeGuest()
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smolvm-on-path-"))
-    cleanups.push(g.cleanup, () => fs.rmSync(dir, { recursive: true, force: true }))
+    defer(g.cleanup, () => fs.rmSync(dir, { recursive: true, force: true }))
     fs.symlinkSync(STUB, path.join(dir, "smolvm"))
-    const run = await runBin(bin, ["provision", "--machine", "bottle-1", "--url", "http://127.0.0.1:4318/"], {
+    const run = await runBin(built.path, ["provision", "--machine", "bottle-1", "--url", "http://127.0.0.1:4318/"], {
       ...g.env,
       SMOLVM_BIN: "",
       PATH: `${dir}:${process.env["PATH"] ?? "/usr/bin:/bin"}`

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { afterEach, beforeAll } from "vitest"
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..")
 export const STUB = path.join(ROOT, "bench", "smolvm-stub.sh")
@@ -63,6 +64,27 @@ export const buildBin = (): string => {
     }
   }
   return bin
+}
+
+/**
+ * The built bin for the calling test file: built once, before its tests; read
+ * `path` inside a test.
+ */
+export const useBuiltBin = (): { readonly path: string } => {
+  const built = { path: "" }
+  beforeAll(() => {
+    built.path = buildBin()
+  })
+  return built
+}
+
+/** Returns `defer`: what it is given runs after each of the calling test file's tests. */
+export const cleanupAfterEach = (): ((...cleanups: Array<() => void>) => void) => {
+  const pending: Array<() => void> = []
+  afterEach(() => {
+    for (const cleanup of pending.splice(0)) cleanup()
+  })
+  return (...cleanups) => void pending.push(...cleanups)
 }
 
 export interface Run {
