@@ -173,6 +173,20 @@ describe("Smolvm.layer", () => {
       expect(denied.message).toContain("is not executable")
     }))
 
+  it.live("the client's stdin is at end of file, so a client that reads it finishes instead of waiting", () =>
+    Effect.gen(function*() {
+      // A real smolvm forwards its stdin to the guest command; if ours were left open, a guest
+      // `cat` would wait on the launcher until the deadline.
+      const dir = mkdtempSync(join(tmpdir(), "stdin-smolvm-"))
+      const binary = join(dir, "smolvm")
+      writeFileSync(binary, "#!/bin/sh\nn=$(wc -c)\necho \"read $n bytes\"\n")
+      chmodSync(binary, 0o755)
+      const result = yield* exec({ binary }, "b", ["cat"], { timeout: "10 seconds" }).pipe(
+        Effect.timeout("5 seconds")
+      )
+      expect(result).toEqual({ exitCode: 0, stdout: "read 0 bytes\n", stderr: "", truncated: false })
+    }))
+
   it.live("Smolvm.layer takes the binary from SMOLVM_BIN", () =>
     Effect.gen(function*() {
       const stub = makeStub({ stdout: "via config\n" })

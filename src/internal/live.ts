@@ -145,7 +145,10 @@ export const make = (options: MakeOptions = {}) =>
 
         return Effect.scoped(Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
-          const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.feed(""))
+          // stdin ends at once, so a client that reads it cannot wait on the launcher. An empty
+          // stream rather than `feed("")`: that writes an empty chunk, which raises EPIPE (built
+          // into a SystemError, stack trace and all) whenever the client has exited first.
+          const command = Command.make(binary, ...p.args).pipe(Command.env(p.env), Command.stdin(Stream.empty))
           const start = executor.start(command).pipe(
             Effect.mapError(Binary.readStartError),
             // What Node's spawn() throws (ENOMEM, say) reaches here as a defect, not a PlatformError.
