@@ -160,14 +160,17 @@ export const make = (options: MakeOptions = {}) =>
           // release sends SIGTERM and waits forever on a child that ignores it.
           const proc = yield* Effect.acquireRelease(start, (proc) => reap(proc.pid, grace))
 
-          const readers = yield* Effect.all([
-            drainInto(proc.stdout.pipe(Stream.orElse(() => Stream.empty)), out),
-            drainInto(proc.stderr.pipe(Stream.orElse(() => Stream.empty)), err)
-          ], { concurrency: 2, discard: true }).pipe(Effect.fork)
+          const readers = Fiber.zip(
+            yield* Effect.fork(drainInto(proc.stdout, out)),
+            yield* Effect.fork(drainInto(proc.stderr, err))
+          )
           const exit = yield* Effect.either(proc.exitCode)
           const elapsed = (yield* Clock.currentTimeMillis) - started
-          // A grandchild may hold the pipes open after the client exits.
-          const drained = yield* Fiber.join(readers).pipe(Effect.timeout(grace), Effect.option)
+          // A grandchild may hold the pipes open after the client exits. Most often both
+          // pipes have closed by the time the exit is seen, and no timer is needed.
+          const drained = Option.isSome(yield* Fiber.poll(readers))
+            ? Option.some(undefined)
+            : yield* Fiber.join(readers).pipe(Effect.timeout(grace), Effect.option)
           if (drained._tag === "None") {
             yield* reap(proc.pid, grace)
             yield* Fiber.interrupt(readers)

@@ -1,10 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc, Redacted } from "effect"
-import { cutMarker, makeCollector } from "../../src/internal/boundedOutput.js"
+import { Chunk, Effect, FastCheck as fc, Redacted, Stream } from "effect"
+import { cutMarker, drainInto, makeCollector } from "../../src/internal/boundedOutput.js"
 
 const ascii = fc.stringMatching(/^[ -~\n]{0,300}$/)
 
 describe("bounded output capture", () => {
+  it.effect.prop(
+    "draining a stream keeps every chunk in order, and what arrived before a read error",
+    { chunks: fc.array(fc.array(ascii, { maxLength: 4 }), { maxLength: 8 }), fails: fc.boolean() },
+    ({ chunks, fails }) =>
+      Effect.gen(function*() {
+        const encoded = chunks.map((group) => Chunk.fromIterable(group.map((text) => new TextEncoder().encode(text))))
+        const emitted = Stream.fromChunks(...encoded)
+        const stream = fails ? Stream.concat(emitted, Stream.fail("read error")) : emitted
+        const collector = makeCollector(1 << 20)
+        yield* drainInto(stream, collector)
+        expect(collector.result().text).toBe(chunks.flat().join(""))
+      })
+  )
+
   it.prop(
     "keeps everything up to the bound, else the head and the tail around a marked cut",
     { chunks: fc.array(ascii, { maxLength: 30 }), limit: fc.integer({ min: 2, max: 2000 }) },
