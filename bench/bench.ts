@@ -18,8 +18,9 @@
  * and, to tell the library's own cost from the platform's, diagnostics:
  *
  *   (f) floor:     `@effect/platform`'s CommandExecutor alone, used as the
- *                  library must use it (stdin fed "", stdout and stderr
- *                  drained, exit code awaited) with nothing else around it
+ *                  library must use it (stdin an empty stream, stdout and
+ *                  stderr drained the library's way, exit code awaited) with
+ *                  nothing else around it
  *   (d) direct:    the raw spawn wrapped in one `Effect.async`, no
  *                  CommandExecutor: what the Effect runtime itself costs
  *   in memory:     the CPU time per call of (f), (b) and (c) against a
@@ -33,6 +34,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -45,6 +47,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
+import { drainInto, makeCollector } from "../src/internal/boundedOutput.js"
 import * as Guest from "../src/internal/guest.js"
 import { prepare } from "../src/internal/request.js"
 import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
@@ -57,6 +60,7 @@ const FLEET_SIZE = 64
 const FLEET_CONCURRENCY = 8
 const FLEET_ROUNDS = Number(process.env["BENCH_FLEET_ROUNDS"] ?? 11)
 const IN_MEMORY_CALLS = Number(process.env["BENCH_IN_MEMORY_CALLS"] ?? 1000)
+const OUTPUT_LIMIT = 1 << 20
 const TARGETS = { overheadMs: 2, fleetRatio: 1.25, execs: { first: 1, sameUrl: 2, changedUrl: 3 } } as const
 
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -158,15 +162,16 @@ const floorExec = (target: string) =>
     if (prepared._tag === "Left") return yield* Effect.die(prepared.left)
     const command = Command.make(STUB, ...prepared.right.args).pipe(
       Command.env(prepared.right.env),
-      Command.feed("")
+      Command.stdin(Stream.empty)
     )
     const code = yield* Effect.scoped(Effect.gen(function*() {
       const proc = yield* executor.start(command)
-      const [, , exitCode] = yield* Effect.all([
-        Stream.runForEachChunk(proc.stdout, () => Effect.void),
-        Stream.runForEachChunk(proc.stderr, () => Effect.void),
-        proc.exitCode
-      ], { concurrency: 3 })
+      const readers = Fiber.zip(
+        yield* Effect.fork(drainInto(proc.stdout, makeCollector(OUTPUT_LIMIT))),
+        yield* Effect.fork(drainInto(proc.stderr, makeCollector(OUTPUT_LIMIT)))
+      )
+      const exitCode = yield* proc.exitCode
+      yield* Fiber.join(readers)
       return exitCode
     }))
     if (code !== 0) return yield* Effect.die(new Error(`floor exec on ${target} exited ${code}`))
@@ -306,14 +311,26 @@ const perExec = async () => {
     floor: [],
     direct: []
   }
+  const empty = () => ({ raw: new Array<number>(), exec: new Array<number>(), provision: new Array<number>(), floor: new Array<number>(), direct: new Array<number>() })
+  // What this process spent on each exec: wall time alone cannot tell work on
+  // the main thread from waiting for the child.
+  const cpuMs = empty()
+  const pageFaults = empty()
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (const [name, run] of variants) {
+      const cpu = process.cpuUsage()
+      const faults = process.resourceUsage().minorPageFault
       const ms = await time(() => run(`${name}-${i}`))
-      if (i >= WARMUP) samples[name].push(ms)
+      const used = process.cpuUsage(cpu)
+      if (i >= WARMUP) {
+        samples[name].push(ms)
+        cpuMs[name].push((used.user + used.system) / 1000)
+        pageFaults[name].push(process.resourceUsage().minorPageFault - faults)
+      }
     }
   }
   const paired = samples.exec.map((b, i) => b - (samples.raw[i] ?? Number.NaN))
-  return { samples, pairedOverheadMedianMs: round(median(paired)) }
+  return { samples, cpuMs, pageFaults, pairedOverheadMedianMs: round(median(paired)) }
 }
 
 const pool = async (items: ReadonlyArray<string>, concurrency: number, f: (item: string) => Promise<void>) => {
@@ -489,7 +506,21 @@ const main = async () => {
       ratioExecToRaw: round(b / a),
       ratioProvisionToRaw: round(c / a),
       ratioFloorToRaw: round(f / a),
-      ratioDirectToRaw: round(d / a)
+      ratioDirectToRaw: round(d / a),
+      mainThreadCpuMedianMs: {
+        raw: round(median(exec.cpuMs.raw)),
+        exec: round(median(exec.cpuMs.exec)),
+        provision: round(median(exec.cpuMs.provision)),
+        executorFloor: round(median(exec.cpuMs.floor)),
+        direct: round(median(exec.cpuMs.direct))
+      },
+      minorPageFaultsMedian: {
+        raw: median(exec.pageFaults.raw),
+        exec: median(exec.pageFaults.exec),
+        provision: median(exec.pageFaults.provision),
+        executorFloor: median(exec.pageFaults.floor),
+        direct: median(exec.pageFaults.direct)
+      }
     },
     fleet: {
       rawMs: { median: round(median(fleetRuns.raw)), runs: fleetRuns.raw.map((x) => round(x, 1)) },
@@ -525,6 +556,8 @@ const main = async () => {
 
   const ok = (b: boolean) => (b ? "yes" : "NO")
   const spread = (x: ReturnType<typeof summary>) => `${x.medianMs} ms (${x.p10Ms}–${x.p90Ms})`
+  const cpuOf = results.perExec.mainThreadCpuMedianMs
+  const faultsOf = results.perExec.minorPageFaultsMedian
   const rows = [
     "| measurement | raw spawn (a) | Smolvm.machineExec (b) | provisionSupervise (c) | CommandExecutor alone (floor) | spawn in Effect.async (direct) |",
     "|---|---|---|---|---|---|",
@@ -532,6 +565,12 @@ const main = async () => {
       spread(results.perExec.provision)
     } | ${spread(results.perExec.executorFloor)} | ${spread(results.perExec.direct)} |`,
     `| per exec, ratio to raw | 1.00 | ${round(b / a)} | ${round(c / a)} | ${round(f / a)} | ${round(d / a)} |`,
+    `| per exec, this process's CPU (user + system), median | ${
+      [cpuOf.raw, cpuOf.exec, cpuOf.provision, cpuOf.executorFloor, cpuOf.direct].map((x) => `${x} ms`).join(" | ")
+    } |`,
+    `| per exec, minor page faults in this process, median | ${
+      [faultsOf.raw, faultsOf.exec, faultsOf.provision, faultsOf.executorFloor, faultsOf.direct].join(" | ")
+    } |`,
     `| fleet of ${FLEET_SIZE} at concurrency ${FLEET_CONCURRENCY}, median wall | ${round(fleetRaw, 1)} ms | ${
       round(fleetExec, 1)
     } ms | ${round(fleetLib, 1)} ms | ${round(fleetFloor, 1)} ms | ${round(fleetDirect, 1)} ms |`,
