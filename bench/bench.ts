@@ -23,6 +23,9 @@
  *                  nothing else around it
  *   (d) direct:    the raw spawn wrapped in one `Effect.async`, no
  *                  CommandExecutor: what the Effect runtime itself costs
+ *   CPU, faults:   for every variant above, this process's CPU time and
+ *                  minor page faults per exec, so that work on the main
+ *                  thread can be told from waiting for the child
  *   in memory:     the CPU time per call of (f), (b) and (c) against a
  *                  CommandExecutor whose processes are in memory and exit at
  *                  once: the fixed cost of the `Process` interface and of the
