@@ -307,28 +307,27 @@ const perExec = async () => {
     ["floor", libraryFloor],
     ["direct", direct]
   ] as const
-  const samples: Record<(typeof variants)[number][0], Array<number>> = {
+  const empty = (): Record<(typeof variants)[number][0], Array<number>> => ({
     raw: [],
     exec: [],
     provision: [],
     floor: [],
     direct: []
-  }
-  const empty = () => ({ raw: new Array<number>(), exec: new Array<number>(), provision: new Array<number>(), floor: new Array<number>(), direct: new Array<number>() })
-  // What this process spent on each exec: wall time alone cannot tell work on
-  // the main thread from waiting for the child.
+  })
+  const samples = empty()
+  // What this process spent on each exec: wall time alone cannot tell work in
+  // this process from waiting for the child.
   const cpuMs = empty()
   const pageFaults = empty()
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (const [name, run] of variants) {
-      const cpu = process.cpuUsage()
-      const faults = process.resourceUsage().minorPageFault
+      const before = process.resourceUsage()
       const ms = await time(() => run(`${name}-${i}`))
-      const used = process.cpuUsage(cpu)
+      const after = process.resourceUsage()
       if (i >= WARMUP) {
         samples[name].push(ms)
-        cpuMs[name].push((used.user + used.system) / 1000)
-        pageFaults[name].push(process.resourceUsage().minorPageFault - faults)
+        cpuMs[name].push((after.userCPUTime + after.systemCPUTime - before.userCPUTime - before.systemCPUTime) / 1000)
+        pageFaults[name].push(after.minorPageFault - before.minorPageFault)
       }
     }
   }
@@ -510,7 +509,7 @@ const main = async () => {
       ratioProvisionToRaw: round(c / a),
       ratioFloorToRaw: round(f / a),
       ratioDirectToRaw: round(d / a),
-      mainThreadCpuMedianMs: {
+      processCpuMedianMs: {
         raw: round(median(exec.cpuMs.raw)),
         exec: round(median(exec.cpuMs.exec)),
         provision: round(median(exec.cpuMs.provision)),
@@ -559,7 +558,7 @@ const main = async () => {
 
   const ok = (b: boolean) => (b ? "yes" : "NO")
   const spread = (x: ReturnType<typeof summary>) => `${x.medianMs} ms (${x.p10Ms}–${x.p90Ms})`
-  const cpuOf = results.perExec.mainThreadCpuMedianMs
+  const cpuOf = results.perExec.processCpuMedianMs
   const faultsOf = results.perExec.minorPageFaultsMedian
   const rows = [
     "| measurement | raw spawn (a) | Smolvm.machineExec (b) | provisionSupervise (c) | CommandExecutor alone (floor) | spawn in Effect.async (direct) |",

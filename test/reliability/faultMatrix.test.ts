@@ -431,7 +431,7 @@ describe("fault matrix: output", () => {
       }, 10)
       const result = yield* exec(m.name, ["yes"], { timeout: "60 seconds" }).pipe(
         Effect.provide(rig.layer()),
-        Effect.ensuring(Effect.sync(() => clearTimeout(sampler)))
+        Effect.ensuring(Effect.sync(() => clearInterval(sampler)))
       )
       // The default bound: 8 MiB per stream.
       expect(result.truncated).toBe(true)
