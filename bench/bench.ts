@@ -54,6 +54,7 @@ import { drainInto, makeCollector } from "../src/internal/boundedOutput.js"
 import * as Guest from "../src/internal/guest.js"
 import { prepare } from "../src/internal/request.js"
 import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
+import * as Sandbox from "../src/Sandbox.js"
 import * as Smolvm from "../src/Smolvm.js"
 import * as SupervisePlan from "../src/SupervisePlan.js"
 
@@ -224,7 +225,7 @@ const inMemoryRuntime = ManagedRuntime.make(
 /** CPU time per call, in µs, of `f` over IN_MEMORY_CALLS targets at the fleet's concurrency. */
 const inMemoryCpu = async (
   kind: string,
-  f: (target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm | CommandExecutor.CommandExecutor>
+  f: (target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>
 ): Promise<number> => {
   const targets = Array.from({ length: IN_MEMORY_CALLS }, (_, i) => `memory-${kind}-${i}`)
   const before = process.cpuUsage()
@@ -352,7 +353,7 @@ const fleet = async () => {
     direct: new Array<number>()
   }
   const names = (kind: string, round: number) => Array.from({ length: FLEET_SIZE }, (_, i) => `fleet-${kind}-r${round + 1}-${i}`)
-  const concurrently = <A, E>(targets: ReadonlyArray<string>, f: (target: string) => Effect.Effect<A, E, Smolvm.Smolvm | CommandExecutor.CommandExecutor>) =>
+  const concurrently = <A, E>(targets: ReadonlyArray<string>, f: (target: string) => Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>) =>
     runtime.runPromise(Effect.forEach(targets, f, { concurrency: FLEET_CONCURRENCY }))
   const variants: ReadonlyArray<readonly [keyof typeof runs, (targets: ReadonlyArray<string>) => Promise<void>]> = [
     ["raw", (targets) => pool(targets, FLEET_CONCURRENCY, rawAdd)],

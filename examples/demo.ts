@@ -21,7 +21,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
-import { Logger, ProvisionSupervise, Smolvm } from "../src/index.js"
+import { Logger, ProvisionSupervise, Sandbox, Smolvm } from "../src/index.js"
 import * as AgentView from "../test/support/agentView.js"
 import { currentUser, makeGuest } from "../test/support/standin.js"
 import * as Sidecar from "./supervise-sidecar.js"
@@ -62,7 +62,7 @@ const program = Effect.gen(function*() {
   yield* say(`   (the stand-in runs commands on this host; a launcher gives Smolvm.layerWith the real smolvm binary)`)
 
   const SmolvmLive = guest.layer.pipe(Layer.provide(NodeContext.layer))
-  const withSmolvm = <A, E>(self: Effect.Effect<A, E, Smolvm.Smolvm>) => Effect.provide(self, SmolvmLive)
+  const withSmolvm = <A, E>(self: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox>) => Effect.provide(self, SmolvmLive)
 
   const plan = yield* guest.plan({ agentUrl: sidecar.url, token })
   yield* say()

@@ -27,8 +27,8 @@ import type { OutcomeNotOk, PlanError } from "./internal/cli/errors.js"
 import { ExitCode, fromError, MEANINGS } from "./internal/cli/exitCode.js"
 import { planFlags, type PlanFlags } from "./internal/cli/flags.js"
 import * as Handlers from "./internal/cli/handlers.js"
-import type { Smolvm } from "./Smolvm.js"
-import type { SmolvmNotFound } from "./SmolvmError.js"
+import type { Sandbox } from "./Sandbox.js"
+import type { ClientNotFound } from "./SandboxError.js"
 
 export {
   /**
@@ -126,8 +126,8 @@ export const VERSION = "0.1.0"
  */
 export const provision: Command.Command<
   "provision",
-  Smolvm,
-  PlanError | OutcomeNotOk | SmolvmNotFound,
+  Sandbox,
+  PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Command.make("provision", planFlags, Handlers.provision).pipe(
   Command.withDescription(
@@ -152,8 +152,8 @@ export const provision: Command.Command<
  */
 export const verify: Command.Command<
   "verify",
-  Smolvm,
-  PlanError | OutcomeNotOk | SmolvmNotFound,
+  Sandbox,
+  PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Command.make("verify", planFlags, Handlers.verify).pipe(
   Command.withDescription(
@@ -177,8 +177,8 @@ export const verify: Command.Command<
  */
 export const command: Command.Command<
   "bottle-supervise",
-  Smolvm,
-  PlanError | OutcomeNotOk | SmolvmNotFound | ValidationError.ValidationError,
+  Sandbox,
+  PlanError | OutcomeNotOk | ClientNotFound | ValidationError.ValidationError,
   { readonly subcommand: Option.Option<PlanFlags> }
 > = Command.make("bottle-supervise", {}, () =>
   Effect.zipRight(
@@ -233,7 +233,7 @@ export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
  *   Layer.provideMerge(NodeContext.layer)
  * )
  */
-export type Environment = Smolvm | CliApp.CliApp.Environment
+export type Environment = Sandbox | CliApp.CliApp.Environment
 
 /**
  * The whole CLI as one effect: parses `argv` (as `process.argv`, runtime and

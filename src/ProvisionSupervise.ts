@@ -25,8 +25,8 @@ import { timeoutProblem } from "./internal/request.js"
 import * as Runner from "./internal/runner.js"
 import { LogKeys } from "./Logger.js"
 import { problem } from "./MachineName.js"
-import type { ExecResult, Smolvm } from "./Smolvm.js"
-import { ExecFailed, type SmolvmNotFound } from "./SmolvmError.js"
+import type { ExecResult, Sandbox } from "./Sandbox.js"
+import { type ClientNotFound, ExecFailed } from "./SandboxError.js"
 import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "./SupervisePlan.js"
 
 const common = {
@@ -183,7 +183,7 @@ export type ProvisionOutcome = typeof ProvisionOutcome.Type
  */
 export interface ProvisionOptions {
   readonly timeout?: Duration.DurationInput | undefined
-  readonly retry?: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound> | undefined
+  readonly retry?: Schedule.Schedule<unknown, ExecFailed | ClientNotFound> | undefined
 }
 
 /**
@@ -278,9 +278,9 @@ const supervised = <A>(
     readonly defaultTimeout: Duration.Duration
     readonly firstArgv: (agent: AgentPlan, supervise: SupervisePlan) => ReadonlyArray<string>
     readonly warning: (error: ExecFailed, session: { readonly agent: AgentPlan; readonly hint: string }) => string
-    readonly body: (session: Session) => Effect.Effect<A, ExecFailed | SmolvmNotFound>
+    readonly body: (session: Session) => Effect.Effect<A, ExecFailed | ClientNotFound>
   }
-): Effect.Effect<A | Skipped | Failed, SmolvmNotFound, Smolvm> =>
+): Effect.Effect<A | Skipped | Failed, ClientNotFound, Sandbox> =>
   Effect.gen(function*() {
     const supervise = plan.supervisePlan
     if (supervise === undefined) return new Skipped({ target })
@@ -301,7 +301,8 @@ const supervised = <A>(
       deadline: (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout),
       retry: options?.retry ?? defaultRetry,
       secrets: secretsOf(supervise),
-      firstArgv
+      firstArgv,
+      user: agent.user
     })
     const failWithExecs = (error: ExecFailed) => Effect.flatMap(runner.execs, (n) => fail(error, n))
     return yield* spec.body({ target, supervise, agent, base, runner }).pipe(
@@ -338,7 +339,7 @@ export const provisionSupervise: (
   plan: SmolmachinesBottlePlan,
   target: string,
   options?: ProvisionOptions
-) => Effect.Effect<ProvisionOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.provisionSupervise")(
+) => Effect.Effect<ProvisionOutcome, ClientNotFound, Sandbox> = Effect.fn("ProvisionSupervise.provisionSupervise")(
   (plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) =>
     supervised(plan, target, options, {
       defaultTimeout: DEFAULT_TIMEOUT,
@@ -369,14 +370,14 @@ const isAlreadyExists = (error: ExecFailed): boolean =>
 /** add; on "already exists", read the config and leave it or replace the entry. */
 const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
   Effect.gen(function*() {
-    const added = yield* Effect.either(runner.exec(Guest.addArgv(agent, supervise), supervise.token))
+    const added = yield* Effect.either(runner.exec(Guest.addArgv(agent, supervise), Guest.tokenEnv(supervise)))
     if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
-    if (added.left._tag === "SmolvmNotFound" || !isAlreadyExists(added.left)) return yield* added.left
+    if (added.left._tag === "ClientNotFound" || !isAlreadyExists(added.left)) return yield* added.left
     const readArgv = Guest.readConfigArgv(agent, supervise)
     const read: ExecResult = yield* runner.exec(readArgv)
     // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
     const replaceUncompared = Effect.zipRight(
-      runner.exec(Guest.replaceArgv(agent, supervise), supervise.token),
+      runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise)),
       Effect.map(runner.execs, (execs) => new Replaced({ ...base, execs, changed: [] }))
     )
     if (read.truncated) return yield* replaceUncompared
@@ -408,7 +409,7 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
       })
     }
     if (found.changes.length === 0) return new Unchanged({ ...base, execs: yield* runner.execs })
-    yield* runner.exec(Guest.replaceArgv(agent, supervise), supervise.token)
+    yield* runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise))
     return new Replaced({ ...base, execs: yield* runner.execs, previousUrl: found.previousUrl, changed: found.changes })
   })
 
@@ -520,7 +521,7 @@ export type VerifyOutcome = typeof VerifyOutcome.Type
  */
 export interface VerifyOptions {
   readonly timeout?: Duration.DurationInput | undefined
-  readonly retry?: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound> | undefined
+  readonly retry?: Schedule.Schedule<unknown, ExecFailed | ClientNotFound> | undefined
 }
 
 const DEFAULT_VERIFY_TIMEOUT = Duration.seconds(90)
@@ -546,7 +547,7 @@ export const verifySupervise: (
   plan: SmolmachinesBottlePlan,
   target: string,
   options?: VerifyOptions
-) => Effect.Effect<VerifyOutcome, SmolvmNotFound, Smolvm> = Effect.fn("ProvisionSupervise.verifySupervise")(
+) => Effect.Effect<VerifyOutcome, ClientNotFound, Sandbox> = Effect.fn("ProvisionSupervise.verifySupervise")(
   (plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) =>
     supervised(plan, target, options, {
       defaultTimeout: DEFAULT_VERIFY_TIMEOUT,

@@ -10,11 +10,11 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
 import * as Binary from "./internal/binary.js"
 import * as fake from "./internal/fake.js"
 import * as live from "./internal/live.js"
-import type { ExecFailed, SmolvmNotFound } from "./SmolvmError.js"
+import * as Sandbox from "./Sandbox.js"
+import type { ClientNotFound, ExecFailed } from "./SandboxError.js"
 
 // Re-exported so a caller of `machineExec` can handle its errors with one import.
 export {
@@ -46,7 +46,7 @@ export {
    */
   ExecFailureReason,
   /**
-   * The smolvm binary could not be started (see `SmolvmError.SmolvmNotFound`).
+   * The smolvm binary could not be started (see `SandboxError.ClientNotFound`).
    *
    * @since 0.1.0
    * @category errors
@@ -55,26 +55,18 @@ export {
    * import { Effect } from "effect"
    *
    * const ls = Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["ls"])).pipe(
-   *   Effect.catchTag("SmolvmNotFound", (error: Smolvm.SmolvmNotFound) => Effect.die(error.message))
+   *   Effect.catchTag("ClientNotFound", (error: Smolvm.SmolvmNotFound) => Effect.die(error.message))
    * )
    */
   SmolvmNotFound
 } from "./SmolvmError.js"
 
 /**
- * What one exec may carry besides its argv.
- *
- * - `env`: guest environment (`-e K=V`). Visible in the host's `ps`: never put
- *   a secret here.
- * - `secretEnv`: guest variables whose values travel through smolvm's
- *   `--secret-env`, resolved from the smolvm client's own environment, so they
- *   never appear on a command line, in a log or in an error.
- * - `workdir`: absolute guest working directory (`-w`).
- * - `timeout`: the guest side is killed by smolvm at this deadline (`--timeout`)
- *   and the client is killed on the host shortly after. Default 60 seconds;
- *   from 1 ms to 24 days, else the exec fails with `InvalidRequest`.
- * - `maxOutputBytes`: per stream; the head and tail are kept and the cut is
- *   marked. Default 8 MiB.
+ * What one exec may carry besides its argv: `Sandbox.ExecOptions`. On smolvm,
+ * `env` is `-e`, `secretEnv` is `--secret-env` (values resolved from the
+ * client's own environment), `workdir` is `-w`, `timeout` is smolvm's
+ * `--timeout`, and `user` wraps the argv in a fixed script that runs it as that
+ * user (directly, or through `runuser`/`su` when exec lands as root).
  *
  * @since 0.1.0
  * @category models
@@ -89,18 +81,10 @@ export {
  *   timeout: "10 seconds"
  * }
  */
-export interface ExecOptions {
-  readonly env?: Readonly<Record<string, string>> | undefined
-  readonly secretEnv?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
-  readonly workdir?: string | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly maxOutputBytes?: number | undefined
-}
+export type ExecOptions = Sandbox.ExecOptions
 
 /**
- * A finished exec whose guest command exited 0. `truncated` is true when either
- * stream was larger than `maxOutputBytes` and was cut in the middle. Any
- * other exit is an `ExecFailed`, so `exitCode` is 0 here.
+ * A finished exec whose guest command exited 0: `Sandbox.ExecResult`.
  *
  * @since 0.1.0
  * @category models
@@ -109,12 +93,7 @@ export interface ExecOptions {
  *
  * const firstLine = (result: Smolvm.ExecResult) => (result.truncated ? undefined : result.stdout.split("\n")[0])
  */
-export interface ExecResult {
-  readonly exitCode: number
-  readonly stdout: string
-  readonly stderr: string
-  readonly truncated: boolean
-}
+export type ExecResult = Sandbox.ExecResult
 
 /**
  * The service's shape: one operation, so a fake is a single function (see
@@ -140,12 +119,13 @@ export interface Service {
     target: string,
     argv: ReadonlyArray<string>,
     options?: ExecOptions
-  ) => Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound>
+  ) => Effect.Effect<ExecResult, ExecFailed | ClientNotFound>
 }
 
 /**
- * The tag of the service every operation of this library needs. Provide it
- * with `layer` in production and `layerTest` in tests.
+ * The tag of the smolvm backend. Its layers (`layer`, `layerWith`,
+ * `layerTest`) provide it and the backend-neutral `Sandbox.Sandbox` that
+ * provisioning needs.
  *
  * @since 0.1.0
  * @category tags
@@ -211,9 +191,8 @@ export const make: (
  *
  * const SmolvmLive = Smolvm.layer.pipe(Layer.provide(NodeContext.layer))
  */
-export const layer: Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> = Layer.effect(
-  Smolvm,
-  Effect.flatMap(Effect.orDie(Binary.config), (binary) => live.make({ binary }))
+export const layer: Layer.Layer<Smolvm | Sandbox.Sandbox, never, CommandExecutor.CommandExecutor> = Layer.unwrapEffect(
+  Effect.map(Effect.orDie(Binary.config), (binary) => layerWith({ binary }))
 )
 
 /**
@@ -226,8 +205,28 @@ export const layer: Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> 
  *
  * const SmolvmLive = Smolvm.layerWith({ binary: "/opt/smolvm/bin/smolvm", killGrace: "1 second" })
  */
-export const layerWith = (options: MakeOptions): Layer.Layer<Smolvm, never, CommandExecutor.CommandExecutor> =>
-  Layer.effect(Smolvm, live.make(options))
+export const layerWith = (
+  options: MakeOptions
+): Layer.Layer<Smolvm | Sandbox.Sandbox, never, CommandExecutor.CommandExecutor> => fromService(live.make(options))
+
+/**
+ * A `Smolvm` service seen as the backend-neutral `Sandbox`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ * @example
+ * import { Sandbox, Smolvm } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const asSandbox = (smolvm: Smolvm.Service): Sandbox.Service => Smolvm.toSandbox(smolvm)
+ */
+export const toSandbox = (service: Service): Sandbox.Service => ({ backend: "smolvm", exec: service.machineExec })
+
+/** Both tags from one service, so `Smolvm` and `Sandbox` share exec slots. */
+const fromService = <E, R>(make: Effect.Effect<Service, E, R>): Layer.Layer<Smolvm | Sandbox.Sandbox, E, R> =>
+  Layer.effectContext(
+    Effect.map(make, (service) => Context.make(Smolvm, service).pipe(Context.add(Sandbox.Sandbox, toSandbox(service))))
+  )
 
 /**
  * One call seen by a test service: what a real smolvm would have been asked to
@@ -282,7 +281,7 @@ export interface FakeReply {
  *     ? Effect.fail(new Smolvm.SmolvmNotFound({ binary: "smolvm", reason: "NotFound", detail: "spawn smolvm ENOENT" }))
  *     : Effect.succeed({ exitCode: 0 })
  */
-export type FakeHandler = (call: RecordedExec) => Effect.Effect<FakeReply, SmolvmNotFound>
+export type FakeHandler = (call: RecordedExec) => Effect.Effect<FakeReply, ClientNotFound>
 
 /**
  * A test service and what it has recorded, for tests that assert on the
@@ -342,5 +341,5 @@ export const makeTest: (handler: FakeHandler) => Effect.Effect<TestSmolvm> = fak
  *   Effect.succeed({ exitCode: 1, stderr: "Error: agent operation failed: connect: machine 'b' is not running." })
  * )
  */
-export const layerTest = (handler: FakeHandler): Layer.Layer<Smolvm> =>
-  Layer.effect(Smolvm, Effect.map(fake.make(handler), (test) => test.service))
+export const layerTest = (handler: FakeHandler): Layer.Layer<Smolvm | Sandbox.Sandbox> =>
+  fromService(Effect.map(fake.make(handler), (test) => test.service))

@@ -1,196 +1,62 @@
 /**
- * The two ways a `smolvm machine exec` can go wrong, as typed errors.
+ * The errors of `smolvm machine exec`, kept under their 0.1 module name. They
+ * are the backend-neutral errors of `SandboxError` since 0.2.
  *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
-import * as Binary from "./internal/binary.js"
-import { isTransientSmolvmError } from "./internal/classify.js"
+import { ClientNotFound, ExecFailed, ExecFailureReason } from "./SandboxError.js"
 
-/**
- * Why an exec failed. `InvalidTarget` and `InvalidRequest` are raised before
- * any process starts; `Timeout` covers both smolvm's own `--timeout` (exit 124)
- * and the host-side deadline; `ClientSignal` means the smolvm client itself
- * died by a signal; `SpawnFailed` means the smolvm client could not be started
- * because the host was short of processes, file descriptors or memory (EAGAIN,
- * EMFILE, ENFILE, ENOMEM) and is transient; `UnexpectedOutput` is raised by
- * callers that could not read what a command printed (`provisionSupervise`
- * when the CLI and the config file disagree, `verifySupervise` for an unknown
- * `claude mcp get` answer).
- *
- * @since 0.1.0
- * @category models
- * @example
- * import { ExecFailureReason } from "bottle-supervise/SmolvmError"
- * import { Schema } from "effect"
- *
- * Schema.is(ExecFailureReason)("MachineNotRunning") // true
- */
-export const ExecFailureReason = Schema.Literal(
-  "InvalidTarget",
-  "InvalidRequest",
-  "NonZeroExit",
-  "GuestSignal",
-  "RunuserRefused",
-  "UserMismatch",
-  "MachineNotFound",
-  "MachineNotRunning",
-  "GuestCommandNotFound",
-  "SmolvmError",
-  "SmolvmUsage",
-  "Timeout",
-  "ClientSignal",
-  "SpawnFailed",
-  "UnexpectedOutput"
-)
-
-/**
- * One of the `ExecFailureReason` literals: switch on it exhaustively.
- *
- * @since 0.1.0
- * @category models
- * @example
- * import type { ExecFailureReason } from "bottle-supervise/SmolvmError"
- *
- * const beforeAnyProcess = (reason: ExecFailureReason) => reason === "InvalidTarget" || reason === "InvalidRequest"
- */
-export type ExecFailureReason = typeof ExecFailureReason.Type
-
-const lastLine = (text: string): string => {
-  const lines = text.trim().split("\n")
-  return (lines[lines.length - 1] ?? "").trim()
-}
-
-const describe = (self: ExecFailed): string => {
-  const on = `on machine ${JSON.stringify(self.target)}`
-  const words = lastLine(self.stderr) || lastLine(self.stdout)
-  const tail = words.length > 0 ? `: ${words}` : ""
-  switch (self.reason) {
-    case "InvalidTarget":
-      return `invalid machine name ${JSON.stringify(self.target)}: ${self.detail ?? "rejected"}`
-    case "InvalidRequest":
-      return `invalid exec request ${on}: ${self.detail ?? "rejected"}`
-    case "NonZeroExit":
-      return `guest command exited ${self.exitCode} ${on}${tail}`
-    case "GuestSignal":
-      return `guest command ${on} ended with exit ${self.exitCode} (killed by ${self.signal ?? "a signal"})${tail}`
-    case "RunuserRefused":
-      return `runuser was refused ${on}: exec does not run as root there, so it cannot switch user${tail}`
-    case "UserMismatch":
-      return `exec ${on} runs as a user that is neither root nor the agent user${tail}`
-    case "MachineNotFound":
-      return `smolvm has no machine named ${JSON.stringify(self.target)}${tail}`
-    case "MachineNotRunning":
-      return `machine ${JSON.stringify(self.target)} is not running${tail}`
-    case "GuestCommandNotFound":
-      // smolvm's own spawn failure is about argv[0]; a shell's 127 is about
-      // whatever it tried to run (the CLI behind the user switch, say).
-      return self.exitCode === 127
-        ? `a command the guest tried to run does not exist ${on} (exit 127)${tail}`
-        : `the command ${JSON.stringify(self.argv[0] ?? "")} does not exist ${on}${tail}`
-    case "SmolvmError":
-      return `smolvm could not run the command ${on}${tail}`
-    case "SmolvmUsage":
-      return `smolvm rejected its command line (exit ${self.exitCode}); is this smolvm too old?${tail}`
-    case "Timeout":
-      return `timed out ${on}${self.detail === undefined ? "" : ` (${self.detail})`}${tail}`
-    case "ClientSignal":
-      return `the smolvm client was killed by ${self.signal ?? "a signal"} ${on}${tail}`
-    case "SpawnFailed":
-      return `the smolvm client could not be started ${on}${self.detail === undefined ? "" : ` (${self.detail})`}`
-    case "UnexpectedOutput":
-      return `the command ${on} printed output this library does not understand${
-        self.detail === undefined ? "" : ` (${self.detail})`
-      }${tail}`
-  }
-}
-
-/**
- * A `smolvm machine exec` that did not succeed. `stdout` and `stderr` are
- * bounded and scrubbed of every secret the exec was given.
- *
- * @since 0.1.0
- * @category errors
- * @example
- * import { ExecFailed } from "bottle-supervise/SmolvmError"
- *
- * const error = new ExecFailed({
- *   target: "bottle-1",
- *   argv: ["true"],
- *   reason: "MachineNotRunning",
- *   exitCode: 1,
- *   stdout: "",
- *   stderr: "Error: agent operation failed: connect: machine 'bottle-1' is not running."
- * })
- * error.transient // true
- */
-export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
-  target: Schema.String,
-  argv: Schema.Array(Schema.String),
-  reason: ExecFailureReason,
-  exitCode: Schema.optional(Schema.Number),
-  signal: Schema.optional(Schema.String),
-  stdout: Schema.String,
-  stderr: Schema.String,
-  detail: Schema.optional(Schema.String)
-}) {
+export {
   /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return describe(this)
-  }
-
-  /**
-   * Whether trying again soon may succeed: the agent answers "is not running"
-   * for a moment after boot, and connections can be reset. Read from smolvm's
-   * own words on `stderr` by the rule that classified them, so a guest's look-alike
-   * (`Error: docker daemon is not running`, or smolvm's sentence naming another
-   * machine than `target`) never is, whatever the reason says.
-   * A client that could not be started for lack of host resources is too. A
-   * guest exit code, an unknown machine or a bad name never is.
+   * See `SandboxError.ExecFailed`.
    *
    * @since 0.1.0
+   * @category errors
+   * @example
+   * import { SmolvmError } from "bottle-supervise"
+   *
+   * const retry = (error: SmolvmError.ExecFailed) => error.transient
    */
-  get transient(): boolean {
-    switch (this.reason) {
-      case "MachineNotRunning":
-      case "SmolvmError":
-        return isTransientSmolvmError(this.target, this.stderr)
-      case "SpawnFailed":
-        return true
-      default:
-        return false
-    }
-  }
+  ExecFailed,
+  /**
+   * See `SandboxError.ExecFailureReason`.
+   *
+   * @since 0.1.0
+   * @category models
+   * @example
+   * import { SmolvmError } from "bottle-supervise"
+   * import { Schema } from "effect"
+   *
+   * Schema.is(SmolvmError.ExecFailureReason)("Timeout") // true
+   */
+  ExecFailureReason
 }
 
 /**
- * The smolvm binary could not be started: it is missing (`NotFound`, also for
- * an empty path or one containing a NUL character), not executable
- * (`PermissionDenied`), or the spawn failed for another reason a retry would
- * not fix (`Unknown`). An error of the effect rather than a `Failed` outcome,
- * because no bottle can be reached without the binary. A spawn that failed
- * because the host was short of processes, file descriptors or memory is an
- * `ExecFailed` with reason `SpawnFailed` instead, and is transient.
+ * The 0.1 name of `SandboxError.ClientNotFound`. Since 0.2 its `_tag` is
+ * `"ClientNotFound"` for every backend: handle it with
+ * `Effect.catchTag("ClientNotFound", …)`.
  *
  * @since 0.1.0
  * @category errors
+ * @deprecated Use `SandboxError.ClientNotFound`.
  * @example
- * import { SmolvmNotFound } from "bottle-supervise/SmolvmError"
+ * import { SmolvmError } from "bottle-supervise"
  *
- * new SmolvmNotFound({ binary: "/opt/smolvm", reason: "NotFound", detail: "spawn /opt/smolvm ENOENT" }).message
- * // "the smolvm binary \"/opt/smolvm\" was not found (set SMOLVM_BIN to its path): spawn /opt/smolvm ENOENT"
+ * new SmolvmError.SmolvmNotFound({ binary: "smolvm", reason: "NotFound", detail: "spawn smolvm ENOENT" })._tag
+ * // "ClientNotFound"
  */
-export class SmolvmNotFound extends Schema.TaggedError<SmolvmNotFound>()("SmolvmNotFound", {
-  binary: Schema.String,
-  reason: Schema.Literal("NotFound", "PermissionDenied", "Unknown"),
-  detail: Schema.String
-}) {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return `${Binary.problem(this.binary, this.reason)} (set SMOLVM_BIN to its path): ${this.detail}`
-  }
-}
+export const SmolvmNotFound = ClientNotFound
+
+/**
+ * The 0.1 name of `SandboxError.ClientNotFound`.
+ *
+ * @since 0.1.0
+ * @category errors
+ * @deprecated Use `SandboxError.ClientNotFound`.
+ * @example
+ * import type { SmolvmError } from "bottle-supervise"
+ *
+ * const binaryOf = (error: SmolvmError.SmolvmNotFound) => error.binary
+ */
+export type SmolvmNotFound = ClientNotFound

@@ -24,6 +24,32 @@
 export * as Smolvm from "./Smolvm.js"
 
 /**
+ * The backend-neutral `Sandbox` service that provisioning needs, provided by
+ * `Smolvm.layer` and `Docker.layer`.
+ *
+ * @since 0.2.0
+ * @category modules
+ * @example
+ * import { Sandbox } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const backend = Effect.map(Sandbox.Sandbox, (sandbox) => sandbox.backend)
+ */
+export * as Sandbox from "./Sandbox.js"
+
+/**
+ * Typed errors of an exec in any sandbox: `ExecFailed`, `ClientNotFound`.
+ *
+ * @since 0.2.0
+ * @category modules
+ * @example
+ * import { SandboxError } from "bottle-supervise"
+ *
+ * const retry = (error: SandboxError.ExecFailed) => error.transient
+ */
+export * as SandboxError from "./SandboxError.js"
+
+/**
  * Typed errors of `smolvm machine exec`.
  *
  * @since 0.1.0

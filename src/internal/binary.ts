@@ -1,27 +1,33 @@
 /**
- * The smolvm binary: where the live layer and the CLI's `--dry-run` find it,
- * why it could not be started, and how that is described, so the library's
- * error and the CLI's one-line message say the same thing.
+ * A backend's client binary (`smolvm`, `docker`): where the live layers and
+ * the CLI's `--dry-run` find it, why it could not be started, and how that is
+ * described, so the library's error and the CLI's one-line message say the
+ * same thing.
  *
  * @internal
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as Config from "effect/Config"
-import type { SmolvmNotFound } from "../SmolvmError.js"
+import type { Backend, ClientNotFound } from "../SandboxError.js"
 
-const DEFAULT = "smolvm"
+/** The config variable that names each backend's binary. @internal */
+export const configName = (backend: Backend): string => backend === "docker" ? "DOCKER_BIN" : "SMOLVM_BIN"
 
 /**
- * `SMOLVM_BIN`, or `smolvm` found on `PATH`. An empty `SMOLVM_BIN=` counts as
- * unset, as shells and env files commonly mean it: Node cannot spawn an empty
- * path at all.
+ * `SMOLVM_BIN` (or `DOCKER_BIN`), or the backend's own name found on `PATH`.
+ * An empty value counts as unset, as shells and env files commonly mean it:
+ * Node cannot spawn an empty path at all.
  *
  * @internal
  */
-export const config: Config.Config<string> = Config.string("SMOLVM_BIN").pipe(
-  Config.withDefault(DEFAULT),
-  Config.map((binary) => binary === "" ? DEFAULT : binary)
-)
+export const configFor = (backend: Backend): Config.Config<string> =>
+  Config.string(configName(backend)).pipe(
+    Config.withDefault(backend),
+    Config.map((binary) => binary === "" ? backend : binary)
+  )
+
+/** `configFor("smolvm")`. @internal */
+export const config: Config.Config<string> = configFor("smolvm")
 
 /**
  * Why no process can be started from `binary` at all, or `undefined`. Node's
@@ -57,8 +63,19 @@ const EXHAUSTION: ReadonlyMap<string, string> = new Map([
  * @internal
  */
 export type StartFailure =
-  | { readonly _tag: "Unusable"; readonly reason: SmolvmNotFound["reason"]; readonly detail: string }
+  | { readonly _tag: "Unusable"; readonly reason: ClientNotFound["reason"]; readonly detail: string }
   | { readonly _tag: "Exhausted"; readonly errno: string; readonly detail: string }
+  | { readonly _tag: "Refused"; readonly errno: string; readonly detail: string }
+
+/**
+ * Spawn errors about this one call's arguments or environment, not the binary:
+ * the kernel's limit on their size (E2BIG). The binary is fine; the request is
+ * not, so it is the exec's failure (`InvalidRequest`), never a missing client.
+ */
+const refused = (errno: string | undefined): StartFailure | undefined =>
+  errno === "E2BIG"
+    ? { _tag: "Refused", errno, detail: "E2BIG: the command line or environment is larger than the kernel accepts" }
+    : undefined
 
 const codeOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
@@ -80,7 +97,7 @@ const exhausted = (errno: string | undefined): StartFailure | undefined => {
 export const readStartError = (error: PlatformError): StartFailure => {
   if (error._tag === "SystemError") {
     const errno = codeOf(error.cause) ?? /\b(E[A-Z0-9]+)$/.exec(error.description ?? "")?.[1]
-    const lack = exhausted(errno)
+    const lack = exhausted(errno) ?? refused(errno)
     if (lack !== undefined) return lack
     if (error.reason === "NotFound" || error.reason === "PermissionDenied") {
       return { _tag: "Unusable", reason: error.reason, detail: error.message }
@@ -101,7 +118,7 @@ export const readSpawnThrow = (defect: unknown): StartFailure | undefined => {
   if (!(defect instanceof Error) || !("syscall" in defect) || defect.syscall !== "spawn") return undefined
   const errno = codeOf(defect)
   if (errno === undefined) return undefined
-  return exhausted(errno) ?? { _tag: "Unusable", reason: "Unknown", detail: defect.message }
+  return exhausted(errno) ?? refused(errno) ?? { _tag: "Unusable", reason: "Unknown", detail: defect.message }
 }
 
 /**
@@ -110,11 +127,11 @@ export const readSpawnThrow = (defect: unknown): StartFailure | undefined => {
  *
  * @internal
  */
-export const problem = (binary: string, reason: SmolvmNotFound["reason"]): string => {
+export const problem = (binary: string, reason: ClientNotFound["reason"], backend: Backend = "smolvm"): string => {
   const what = reason === "NotFound"
     ? "was not found"
     : reason === "PermissionDenied"
     ? "is not executable"
     : "could not be started"
-  return `the smolvm binary ${JSON.stringify(binary)} ${what}`
+  return `the ${backend} binary ${JSON.stringify(binary)} ${what}`
 }

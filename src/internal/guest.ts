@@ -5,34 +5,16 @@
  *
  * @internal
  */
+import type * as Redacted from "effect/Redacted"
 import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
-import { USER_MISMATCH_EXIT, USER_MISMATCH_MARK } from "./classify.js"
 import * as Shell from "./shellQuote.js"
 
 /** Guest variable that carries the bearer token, set through `--secret-env`. @internal */
 export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
 
-/**
- * Runs the rest of its argv as the agent user: directly when exec already
- * landed as the agent (image with `USER node`), through `runuser` (or `su`
- * where util-linux is missing) when it landed as root (bare VM), and refuses
- * clearly otherwise. One exec either way.
- *
- * @internal
- */
-export const SWITCH_USER = [
-  `u="$1"; shift`,
-  // Without a passwd entry `id -un` prints the number and fails: keep its output only when it succeeds.
-  `me="$(id -un 2>/dev/null)" || me="$(id -u)"`,
-  `if [ "$me" = "$u" ]; then exec "$@"; fi`,
-  `if [ "$(id -u)" = 0 ]; then`,
-  `  if command -v runuser >/dev/null 2>&1; then exec runuser -u "$u" -- "$@"; fi`,
-  // "--" before the user: su permutes its arguments and would read a later -c as its own.
-  `  exec su -s /bin/sh -c 'exec "$0" "$@"' -- "$u" "$@"`,
-  `fi`,
-  `echo "${USER_MISMATCH_MARK} $u: exec runs as $me, and only root can switch users" >&2`,
-  `exit ${USER_MISMATCH_EXIT}`
-].join("\n")
+/** The exec's secret environment for `plan`'s token, if any. @internal */
+export const tokenEnv = (plan: SupervisePlan): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
+  plan.token === undefined ? undefined : { [TOKEN_VAR]: plan.token }
 
 /**
  * Where Claude Code's own installers put `claude` in the agent's home (the
@@ -212,13 +194,13 @@ export const agentEnv = (agent: AgentPlan): ReadonlyArray<string> => [
   "DISABLE_TELEMETRY=1"
 ]
 
-/** argv that runs `command` as the agent user with the agent's environment. @internal */
+/**
+ * argv that runs `command` with the agent's environment; the exec runs it as
+ * the agent user (`user: agent.user`).
+ *
+ * @internal
+ */
 export const asAgent = (agent: AgentPlan, command: ReadonlyArray<string>): ReadonlyArray<string> => [
-  "sh",
-  "-c",
-  SWITCH_USER,
-  "bottle-supervise",
-  agent.user,
   "env",
   ...agentEnv(agent),
   ...command

@@ -9,8 +9,9 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import { problem } from "../MachineName.js"
-import type { ExecOptions } from "../Smolvm.js"
-import { ExecFailed } from "../SmolvmError.js"
+import type { ExecOptions } from "../Sandbox.js"
+import { ExecFailed } from "../SandboxError.js"
+import * as SwitchUser from "./switchUser.js"
 
 /** @internal */
 export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(60)
@@ -88,8 +89,21 @@ export const timeoutProblem = (timeout: Duration.DurationInput | undefined): str
 
 const MAX_TIMEOUT_MS = 24 * 24 * 60 * 60 * 1000
 
-const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string | undefined => {
+/**
+ * A user an exec may run as: a POSIX name or a numeric uid. Checked before any
+ * process: it reaches a script argument (smolvm) or `-u` (docker), where a
+ * leading `-` or a `:` would change its meaning.
+ *
+ * @internal
+ */
+export const EXEC_USER = /^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})$/
+
+/** Why the common exec options are unusable, or `undefined`. Shared by every backend. @internal */
+export const checkOptions = (argv: ReadonlyArray<string>, options: ExecOptions): string | undefined => {
   if (argv.length === 0) return "argv must not be empty"
+  if (options.user !== undefined && !EXEC_USER.test(options.user)) {
+    return `user ${JSON.stringify(options.user)} must be a POSIX user name or a numeric uid`
+  }
   if (argv.some(hasNul)) return "argv must not contain NUL characters"
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (!ENV_NAME.test(key)) return `env name ${JSON.stringify(key)} is not a valid variable name`
@@ -117,7 +131,7 @@ export const prepare = (
   options: ExecOptions = {}
 ): Either.Either<Prepared, ExecFailed> => {
   const invalid = (reason: "InvalidTarget" | "InvalidRequest", detail: string) =>
-    Either.left(new ExecFailed({ target, argv: [...argv], reason, stdout: "", stderr: "", detail }))
+    Either.left(new ExecFailed({ target, argv: [...argv], reason, stdout: "", stderr: "", detail, backend: "smolvm" }))
   const badName = problem(target)
   if (badName !== undefined) return invalid("InvalidTarget", badName)
   const badOption = checkOptions(argv, options)
@@ -135,7 +149,9 @@ export const prepare = (
     secrets.push(value)
   })
   if (options.workdir !== undefined) args.push("-w", options.workdir)
-  args.push("--timeout", `${Math.ceil(Duration.toMillis(timeout))}ms`, "--", ...argv)
+  // smolvm has no user flag: a fixed script switches in the guest.
+  const guestArgv = options.user === undefined ? argv : SwitchUser.wrap(options.user, argv)
+  args.push("--timeout", `${Math.ceil(Duration.toMillis(timeout))}ms`, "--", ...guestArgv)
   return Either.right({
     target,
     argv,

@@ -15,10 +15,9 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
-import { Smolvm } from "../Smolvm.js"
-import type { ExecResult } from "../Smolvm.js"
-import { ExecFailed, type SmolvmNotFound } from "../SmolvmError.js"
-import { TOKEN_VAR } from "./guest.js"
+import { Sandbox } from "../Sandbox.js"
+import type { ExecResult } from "../Sandbox.js"
+import { type ClientNotFound, ExecFailed } from "../SandboxError.js"
 import { scrub } from "./redact.js"
 
 /** The overall deadline passed. @internal */
@@ -29,9 +28,9 @@ export interface Runner {
   /** One step: an exec, retried while its failure is transient. */
   readonly exec: (
     argv: ReadonlyArray<string>,
-    token?: Redacted.Redacted<string> | undefined
-  ) => Effect.Effect<ExecResult, ExecFailed | SmolvmNotFound>
-  /** Execs so far, retries included. */
+    secretEnv?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+  ) => Effect.Effect<ExecResult, ExecFailed | ClientNotFound>
+  /** Execs so far, retries included; not those refused before any process started. */
   readonly execs: Effect.Effect<number>
   /** The failure to report at the deadline: the step in flight, with smolvm's last transient words. */
   readonly timedOut: (timeout: Duration.Duration) => Effect.Effect<ExecFailed>
@@ -49,26 +48,37 @@ const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacte
 export const make = (options: {
   readonly target: string
   readonly deadline: number
-  readonly retry: Schedule.Schedule<unknown, ExecFailed | SmolvmNotFound>
+  readonly retry: Schedule.Schedule<unknown, ExecFailed | ClientNotFound>
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   /** What a timeout before the first exec (waiting for the bottle's lock) names. */
   readonly firstArgv: ReadonlyArray<string>
-}): Effect.Effect<Runner, never, Smolvm> =>
+  /** The guest user every step runs as. */
+  readonly user: string
+}): Effect.Effect<Runner, never, Sandbox> =>
   Effect.gen(function*() {
     const { deadline, retry, secrets, target } = options
-    const smolvm = yield* Smolvm
+    const sandbox = yield* Sandbox
     const execs = yield* Ref.make(0)
     const step = yield* Ref.make(options.firstArgv)
     const lastWords = yield* Ref.make(Option.none<ExecFailed>())
 
-    const attempt = (argv: ReadonlyArray<string>, token: Redacted.Redacted<string> | undefined) =>
+    const attempt = (argv: ReadonlyArray<string>, secretEnv: Readonly<Record<string, Redacted.Redacted<string>>> | undefined) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         yield* Ref.update(execs, (n) => n + 1)
-        return yield* smolvm.machineExec(target, argv, {
+        return yield* sandbox.exec(target, argv, {
+          user: options.user,
           timeout: Duration.millis(Math.max(1, deadline - now)),
-          secretEnv: token === undefined ? undefined : { [TOKEN_VAR]: token }
-        })
+          secretEnv
+        }).pipe(
+          // Refused before any process: not an exec.
+          Effect.tapError((error) =>
+            error._tag === "ExecFailed" && (error.reason === "InvalidTarget" || error.reason === "InvalidRequest") &&
+              error.exitCode === undefined
+              ? Ref.update(execs, (n) => n - 1)
+              : Effect.void
+          )
+        )
       }).pipe(
         // A guest may print the token while failing (a config file it was reading, an echo): the
         // service only knows the secrets of this exec, so the plan's token is scrubbed from every one.
@@ -78,10 +88,10 @@ export const make = (options: {
         )
       )
 
-    const exec: Runner["exec"] = (argv, token) =>
+    const exec: Runner["exec"] = (argv, secretEnv) =>
       Effect.zipRight(
         Effect.zipRight(Ref.set(step, argv), Ref.set(lastWords, Option.none())),
-        attempt(argv, token).pipe(
+        attempt(argv, secretEnv).pipe(
           Effect.retry({ schedule: retry, while: (error): boolean => error._tag === "ExecFailed" && error.transient })
         )
       )

@@ -19,6 +19,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import type * as Sandbox from "../../src/Sandbox.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
 
@@ -98,7 +99,7 @@ export interface StandinGuest {
   /** Every exec's smolvm command line so far, as the host's `ps` would show it. */
   readonly commandLines: Effect.Effect<ReadonlyArray<ReadonlyArray<string>>>
   /** `Smolvm.layerWith({ binary })`: provide a `CommandExecutor` (e.g. `NodeContext.layer`). */
-  readonly layer: Layer.Layer<Smolvm.Smolvm, never, CommandExecutor.CommandExecutor>
+  readonly layer: Layer.Layer<Smolvm.Smolvm | Sandbox.Sandbox, never, CommandExecutor.CommandExecutor>
   /** Decodes a bottle plan for this guest's agent with the given supervise part. */
   readonly plan: (
     supervise: { readonly agentUrl: string; readonly token?: string | undefined } | undefined

@@ -8,7 +8,7 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import type * as Arr from "effect/Array"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import type { SmolvmNotFound } from "../../SmolvmError.js"
+import type { ClientNotFound } from "../../SandboxError.js"
 import * as Binary from "../binary.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
 
@@ -71,7 +71,7 @@ export const MEANINGS: Arr.NonEmptyReadonlyArray<readonly [code: ExitCode, meani
  * @internal
  */
 export const fromError = (
-  error: PlanError | OutcomeNotOk | SmolvmNotFound | ValidationError.ValidationError
+  error: PlanError | OutcomeNotOk | ClientNotFound | ValidationError.ValidationError
 ): Effect.Effect<ExitCode> => {
   if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage)
   switch (error._tag) {
@@ -79,11 +79,16 @@ export const fromError = (
       return Effect.as(Console.error(`bottle-supervise: ${error.message}`), ExitCode.Usage)
     case "OutcomeNotOk":
       return Effect.succeed(ExitCode.NotOk)
-    case "SmolvmNotFound":
+    case "ClientNotFound": {
       // The error's detail repeats the whole command line: the operator needs the binary and what to do.
+      const backend = error.backend ?? "smolvm"
       return Effect.as(
-        Console.error(`bottle-supervise: ${Binary.problem(error.binary, error.reason)}; set SMOLVM_BIN to the path of smolvm`),
+        Console.error(
+          `bottle-supervise: ${Binary.problem(error.binary, error.reason, backend)}; ` +
+            `set ${Binary.configName(backend)} to the path of ${backend}`
+        ),
         ExitCode.SmolvmNotFound
       )
+    }
   }
 }

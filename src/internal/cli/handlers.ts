@@ -7,8 +7,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ProvisionSupervise from "../../ProvisionSupervise.js"
-import type { Smolvm } from "../../Smolvm.js"
-import type { SmolvmNotFound } from "../../SmolvmError.js"
+import type { Sandbox } from "../../Sandbox.js"
+import type { ClientNotFound } from "../../SandboxError.js"
 import * as Guest from "../guest.js"
 import * as DryRun from "./dryRun.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
@@ -21,7 +21,7 @@ const PROVISION_TIMEOUT = Duration.seconds(60)
 const VERIFY_TIMEOUT = Duration.seconds(90)
 
 /** @internal */
-export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | SmolvmNotFound, Smolvm> =>
+export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, Sandbox> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
@@ -46,7 +46,7 @@ export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | Out
   })
 
 /** @internal */
-export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | SmolvmNotFound, Smolvm> =>
+export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, Sandbox> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
