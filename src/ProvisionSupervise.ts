@@ -21,6 +21,7 @@ import * as Guest from "./internal/guest.js"
 import * as MachineLocks from "./internal/machineLocks.js"
 import * as McpGet from "./internal/mcpGet.js"
 import { scrub } from "./internal/redact.js"
+import * as Shown from "./internal/shown.js"
 import { timeoutProblem } from "./internal/request.js"
 import * as Runner from "./internal/runner.js"
 import { LogKeys } from "./Logger.js"
@@ -33,9 +34,12 @@ const common = {
   target: Schema.String,
   serverName: Schema.String,
   url: Schema.String,
-  /** How many `smolvm machine exec` calls it attempted, retries included. */
+  /** How many execs it attempted, retries included (not those refused before any process). */
   execs: Schema.Number
 }
+
+/** How many times Claude Code was started in the guest: what a launcher waits for. */
+const cliStarts = { cliStarts: Schema.optionalWith(Schema.Number, { default: () => 0 }) }
 
 /**
  * The plan has no `supervisePlan`: supervise is off for this bottle and
@@ -62,7 +66,7 @@ export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: 
  * const firstTime = (outcome: ProvisionSupervise.ProvisionOutcome): outcome is ProvisionSupervise.Registered =>
  *   outcome._tag === "Registered"
  */
-export class Registered extends Schema.TaggedClass<Registered>()("Registered", common) {}
+export class Registered extends Schema.TaggedClass<Registered>()("Registered", { ...common, ...cliStarts }) {}
 
 /**
  * An entry with the same transport, URL and headers was already there, so a
@@ -80,7 +84,7 @@ export class Registered extends Schema.TaggedClass<Registered>()("Registered", c
  *   execs: 2
  * })
  */
-export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", common) {}
+export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", { ...common, ...cliStarts }) {}
 
 /**
  * An entry under the same name differed (another URL, another token, another
@@ -100,6 +104,7 @@ export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", comm
  */
 export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
   ...common,
+  ...cliStarts,
   /** The entry's URL before, shown as `Unreachable.registeredUrl` is. */
   previousUrl: Schema.optional(Schema.String),
   changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
@@ -227,7 +232,7 @@ const trimmed = (text: string, max = 1000): string => {
 /** The warning's words: exit code and guest output where there was an exit. */
 const failureWords = (error: ExecFailed): string =>
   error.exitCode !== undefined && (error.reason === "NonZeroExit" || error.reason === "GuestSignal")
-    ? `exit ${error.exitCode}: ${trimmed(error.stderr) || trimmed(error.stdout) || "(no output)"}`
+    ? `exit ${error.exitCode}: ${Shown.escape(trimmed(error.stderr) || trimmed(error.stdout) || "(no output)")}`
     : error.message
 
 const secretsOf = (plan: SupervisePlan): ReadonlyArray<Redacted.Redacted<string>> =>
@@ -343,7 +348,7 @@ export const provisionSupervise: (
   (plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) =>
     supervised(plan, target, options, {
       defaultTimeout: DEFAULT_TIMEOUT,
-      firstArgv: Guest.addArgv,
+      firstArgv: Guest.ensureArgv,
       warning: (error, { agent, hint }) =>
         `registering the ${plan.supervisePlan?.serverName} MCP server failed (${failureWords(error)}). ` +
         `Inside the bottle, as ${agent.user}, register manually with: ${hint}`,
@@ -360,36 +365,57 @@ export const provisionSupervise: (
   (effect, plan, target) => Effect.annotateLogs(effect, logAnnotations(plan, target))
 )
 
-// The CLI's own sentence ("MCP server supervise already exists in user config"), not any
-// "already exists": an `EEXIST: file already exists` from a failed write must stay a failure.
-const ALREADY_EXISTS = /^MCP server .+ already exists in \w+ config/m
+/** How many Claude Code starts each step's branch costs, read from the step's own mark. */
+const startsOf = (stderr: string): number =>
+  stderr.includes(`${Guest.STEP_MARK}add`) ? 1 : stderr.includes(`${Guest.STEP_MARK}replace`) ? 2 : 0
 
-const isAlreadyExists = (error: ExecFailed): boolean =>
-  error.reason === "NonZeroExit" && ALREADY_EXISTS.test(`${error.stderr}\n${error.stdout}`)
-
-/** add; on "already exists", read the config and leave it or replace the entry. */
+/**
+ * ensure (add, or read when the entry may be there); compare on the host; replace when it differs.
+ * The token is compared in the guest's words: the read prints `Guest.TOKEN_PLACEHOLDER_HEADER`
+ * for the plan's own header and never the token.
+ */
 const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
   Effect.gen(function*() {
-    const added = yield* Effect.either(runner.exec(Guest.addArgv(agent, supervise), Guest.tokenEnv(supervise)))
-    if (added._tag === "Right") return new Registered({ ...base, execs: yield* runner.execs })
-    if (added.left._tag === "ClientNotFound" || !isAlreadyExists(added.left)) return yield* added.left
-    const readArgv = Guest.readConfigArgv(agent, supervise)
-    const read: ExecResult = yield* runner.exec(readArgv)
-    // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
-    const replaceUncompared = Effect.zipRight(
-      runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise)),
-      Effect.map(runner.execs, (execs) => new Replaced({ ...base, execs, changed: [] }))
+    let starts = 0
+    const count = <A extends { readonly stderr: string }>(ran: A): A => {
+      starts += startsOf(ran.stderr)
+      return ran
+    }
+    const withCounts = <A>(make: (fields: { readonly execs: number; readonly cliStarts: number }) => A) =>
+      Effect.map(runner.execs, (execs) => make({ execs, cliStarts: starts }))
+    const replace = runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise)).pipe(
+      Effect.map(count),
+      Effect.tapError((error) => Effect.sync(() => error._tag === "ExecFailed" && count(error)))
     )
-    if (read.truncated) return yield* replaceUncompared
+
+    const ensureArgv = Guest.ensureArgv(agent, supervise)
+    const read: ExecResult = yield* runner.exec(ensureArgv, Guest.tokenEnv(supervise)).pipe(
+      Effect.tapBoth({
+        onFailure: (error) => Effect.sync(() => error._tag === "ExecFailed" && count(error)),
+        onSuccess: (ran) => Effect.sync(() => count(ran))
+      })
+    )
+    const tried = read.stderr.includes(`${Guest.STEP_MARK}add`)
+    if (!read.stderr.includes(`${Guest.STEP_MARK}read`)) {
+      return yield* withCounts((counts) => new Registered({ ...base, ...counts }))
+    }
+    // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
+    const replaceUncompared = Effect.zipRight(replace, withCounts((counts) => new Replaced({ ...base, ...counts, changed: [] })))
+    if (read.truncated || read.stderr.includes(Guest.READ_UNSCRUBBED_MARK)) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
     // The file the CLI uses, as the guest worked it out (a legacy `.config.json`, say).
     const configFile = Guest.readFileOf(agent, read.stderr) ?? agent.configFile
     const found = ClaudeConfig.compare(read.stdout, supervise)
     if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
       yield* Effect.logWarning(
-        `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.join(", ")} ` +
+        `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.map(Shown.escape).join(", ")} ` +
           `shadows the user-scope entry there`
       )
+    }
+    if (found._tag === "Absent" && !tried) {
+      // The name occurs in the file, but not as a user-scope entry: register it.
+      yield* replace
+      return yield* withCounts((counts) => new Registered({ ...base, ...counts }))
     }
     if (found._tag !== "Present") {
       // A large file not in Claude Code's own layout: its part could not be cut out.
@@ -398,9 +424,8 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
       // says it is (or not JSON). Replacing blindly would report Replaced on every relaunch.
       return yield* new ExecFailed({
         target,
-        argv: [...readArgv],
+        argv: [...ensureArgv],
         reason: "UnexpectedOutput",
-        exitCode: 0,
         stdout: "",
         stderr: "",
         detail: found._tag === "Absent"
@@ -408,11 +433,12 @@ const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
           : `${configFile} is not a JSON config`
       })
     }
-    if (found.changes.length === 0) return new Unchanged({ ...base, execs: yield* runner.execs })
-    yield* runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise))
-    return new Replaced({ ...base, execs: yield* runner.execs, previousUrl: found.previousUrl, changed: found.changes })
+    if (found.changes.length === 0) return yield* withCounts((counts) => new Unchanged({ ...base, ...counts }))
+    yield* replace
+    return yield* withCounts((counts) =>
+      new Replaced({ ...base, ...counts, previousUrl: found.previousUrl, changed: found.changes })
+    )
   })
-
 
 const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
   Effect.as(
@@ -567,19 +593,26 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
   Effect.gen(function*() {
     const argv = Guest.getArgv(agent, supervise)
     const secrets = secretsOf(supervise)
-    // The CLI exits 1 for "No MCP server named ...": that answer is read, not failed on.
-    const ran = yield* runner.exec(argv).pipe(
-      Effect.catchIf(
-        (error): error is ExecFailed => error._tag === "ExecFailed" && error.reason === "NonZeroExit",
-        (error) => Effect.succeed({ exitCode: error.exitCode ?? 1, stdout: error.stdout, stderr: error.stderr })
-      )
-    )
-    const stdout = scrub(ran.stdout, secrets)
-    const stderr = scrub(ran.stderr, secrets)
+    // The script exits 0 whatever the CLI said and marks the CLI's status, so the raw words are
+    // read here (a token like `http` must not blank a URL before parsing); only what is shown is scrubbed.
+    const ran = yield* runner.exec(argv)
+    const marked = ran.stderr.split("\n").find((line) => line.startsWith(Guest.CLI_EXIT_MARK))
+    const exitCode = marked === undefined ? Number.NaN : Number(marked.slice(Guest.CLI_EXIT_MARK.length))
+    const stdout = ran.stdout
+    const stderr = ran.stderr.split("\n").filter((line) => !line.startsWith(Guest.CLI_EXIT_MARK)).join("\n")
     const execs = yield* runner.execs
-    const health = McpGet.parse(ran.exitCode, stdout, stderr)
+    const shownStdout = scrub(stdout, secrets)
+    const shownStderr = scrub(stderr, secrets)
+    const health = Number.isInteger(exitCode) ? McpGet.parse(exitCode, stdout, stderr) : { _tag: "Unknown" as const }
     const unexpected = (detail: string) =>
-      new ExecFailed({ target, argv: [...argv], reason: "UnexpectedOutput", exitCode: ran.exitCode, stdout, stderr, detail })
+      new ExecFailed({
+        target,
+        argv: [...argv],
+        reason: "UnexpectedOutput",
+        stdout: shownStdout,
+        stderr: shownStderr,
+        detail
+      })
     switch (health._tag) {
       case "Connected": {
         // Another server under the plan's name, or a stale entry whose old URL happens to
@@ -608,7 +641,8 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
           ...base,
           execs,
           registeredUrl: ClaudeConfig.displayUrl(health.url),
-          reason: health.reason
+          // The CLI's words, as shown: credentials scrubbed, control characters escaped.
+          reason: Shown.escape(scrub(health.reason, secrets))
         })
       case "NotRegistered":
         return new NotRegistered({ ...base, execs })

@@ -6,9 +6,9 @@
  * @internal
  */
 import * as Either from "effect/Either"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { SupervisePlan } from "../SupervisePlan.js"
+import { TOKEN_PLACEHOLDER_HEADER } from "./guest.js"
 import { REDACTED } from "./redact.js"
 
 const Entry = Schema.Struct({
@@ -47,8 +47,13 @@ export type Comparison =
     readonly shadowedIn: ReadonlyArray<string>
   }
 
+/**
+ * The headers the plan's entry has, as the guest's scrubbed read prints them:
+ * the plan's own `Authorization` value is replaced by a placeholder in the
+ * guest, so the token is compared there and never travels to the host.
+ */
 const expectedHeaders = (plan: SupervisePlan): Record<string, string> =>
-  plan.token === undefined ? {} : { Authorization: `Bearer ${Redacted.value(plan.token)}` }
+  plan.token === undefined ? {} : { Authorization: TOKEN_PLACEHOLDER_HEADER }
 
 const sameHeaders = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
   const keys = Object.keys(a)

@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type { ExecOptions, FakeHandler, FakeReply, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
-import { ExecFailed } from "../SmolvmError.js"
+import { ExecFailed } from "../SandboxError.js"
 import { makeCollector } from "./boundedOutput.js"
 import { classify, smolvmTimeoutDetail } from "./classify.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
@@ -50,7 +50,8 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
                 reason: "Timeout",
                 stdout: "",
                 stderr: "",
-                detail: hostTimeoutDetail(deadline)
+                detail: hostTimeoutDetail(deadline),
+                backend: "smolvm"
               })
           })
         )
@@ -60,8 +61,9 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
         // clock's jitter, and a reply just before the timeout is the handler's.
         const late = Duration.greaterThanOrEqualTo(took, p.timeout)
         const reply: FakeReply = late ? { exitCode: 124 } : answer
-        const out = bound(reply.stdout ?? "", p.maxOutputBytes, p.secrets)
-        const err = bound(reply.stderr ?? "", p.maxOutputBytes, p.secrets)
+        // Raw, as the live layer classifies and returns it; only an ExecFailed is scrubbed.
+        const out = bound(reply.stdout ?? "", p.maxOutputBytes, [])
+        const err = bound(reply.stderr ?? "", p.maxOutputBytes, [])
         const stdout = out.text
         const stderr = err.text
         const verdict = classify(target, reply.exitCode, stderr, late)
@@ -72,9 +74,10 @@ export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
             reason: verdict.reason,
             exitCode: reply.exitCode,
             signal: verdict.signal,
-            stdout: scrub(stdout),
-            stderr: scrub(stderr),
-            detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined
+            stdout: scrub(stdout, p.secrets),
+            stderr: scrub(stderr, p.secrets),
+            detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined,
+            backend: "smolvm"
           })
         }
         return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }

@@ -5,45 +5,42 @@
  *
  * @internal
  */
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
 import * as Shell from "./shellQuote.js"
 
 /** Guest variable that carries the bearer token, set through `--secret-env`. @internal */
 export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
 
-/** The exec's secret environment for `plan`'s token, if any. @internal */
-export const tokenEnv = (plan: SupervisePlan): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
-  plan.token === undefined ? undefined : { [TOKEN_VAR]: plan.token }
-
 /**
- * Where Claude Code's own installers put `claude` in the agent's home (the
- * native installer's `~/.local/bin`, the older local install's
- * `~/.claude/local`), appended to `PATH`: after a switch from root, `PATH` is
- * root's, and an agent that installed the CLI for itself is found there only.
+ * The exec's secret environment for `plan`'s token, if any: the token for the
+ * CLI, and the JSON text of its header value (as the CLI stores it) for the
+ * in-guest scrub.
+ *
+ * @internal
  */
-const CLAUDE_ON_PATH = 'PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin:$HOME/.claude/local"; export PATH'
-
-const ADD_LINES = [
-  `if [ -n "\${${TOKEN_VAR}:-}" ]; then`,
-  `  exec claude mcp add --scope user --transport http "$1" "$2" --header "Authorization: Bearer \${${TOKEN_VAR}}"`,
-  `fi`,
-  `exec claude mcp add --scope user --transport http "$1" "$2"`
-]
-
-/** `$1` server name, `$2` URL; the token, if any, in `BOTTLE_SUPERVISE_TOKEN`. @internal */
-export const ADD = [CLAUDE_ON_PATH, ...ADD_LINES].join("\n")
-
-/** Like `ADD`, after removing whatever user-scope entry holds the name. @internal */
-export const REPLACE = [CLAUDE_ON_PATH, `claude mcp remove --scope user "$1" >/dev/null 2>&1 || :`, ...ADD_LINES].join(
-  "\n"
-)
-
-/** `$1` server name. @internal */
-export const GET = [CLAUDE_ON_PATH, `exec claude mcp get "$1"`].join("\n")
+export const tokenEnv = (plan: SupervisePlan): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
+  plan.token === undefined ? undefined : {
+    [TOKEN_VAR]: plan.token,
+    [HEADER_VAR]: Redacted.make(JSON.stringify(`Bearer ${Redacted.value(plan.token)}`))
+  }
 
 /** Above this size the config is read in part: see `READ`. @internal */
 export const READ_WHOLE_LIMIT = 4 * 1024 * 1024
+
+/**
+ * What `READ` prints in place of the plan's own `Authorization` value: the
+ * token itself never leaves the guest. It holds a space, which no token can.
+ *
+ * @internal
+ */
+export const TOKEN_PLACEHOLDER_HEADER = "Bearer <the planned token>"
+
+/** Guest variable with the JSON text of the plan's `Authorization` value, for the in-guest scrub. @internal */
+export const HEADER_VAR = "BOTTLE_SUPERVISE_HEADER"
+
+/** What `READ` says on stderr when no awk could scrub the config, so nothing was printed. @internal */
+export const READ_UNSCRUBBED_MARK = "bottle-supervise: no awk to scrub tokens with; the config was not printed"
 
 /** What `READ` says on stderr when it printed the top-level `mcpServers` only. @internal */
 export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
@@ -55,6 +52,158 @@ export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers o
  * @internal
  */
 export const READ_FILE_MARK = "bottle-supervise: config file "
+
+/**
+ * Where Claude Code's own installers put `claude` in the agent's home (the
+ * native installer's `~/.local/bin`, the older local install's
+ * `~/.claude/local`), appended to `PATH`: after a switch from root, `PATH` is
+ * root's, and an agent that installed the CLI for itself is found there only.
+ */
+const CLAUDE_ON_PATH = 'PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin:$HOME/.claude/local"; export PATH'
+
+/**
+ * The CLI's `add`, run (not `exec`ed: a lock may be held by this shell) with
+ * `$1` server name, `$2` URL and the token, if any, in `BOTTLE_SUPERVISE_TOKEN`.
+ */
+const ADD_FN = [
+  `add() {`,
+  `  if [ -n "\${${TOKEN_VAR}:-}" ]; then`,
+  `    claude mcp add --scope user --transport http "$1" "$2" --header "Authorization: Bearer \${${TOKEN_VAR}}"`,
+  `  else`,
+  `    claude mcp add --scope user --transport http "$1" "$2"`,
+  `  fi`,
+  `}`
+]
+
+/** Where every step says which branch it took, so the host counts Claude Code starts exactly. @internal */
+export const STEP_MARK = "bottle-supervise: step "
+
+/** How a step that failed names itself, before exiting with the CLI's status. @internal */
+export const FAILED_MARK = "bottle-supervise: failed at "
+
+/**
+ * The bottle's writer lock, taken inside the guest so that any number of
+ * launcher processes, on one host or several, write one at a time: a directory
+ * next to the config file (`mkdir` is atomic everywhere, no `flock` needed),
+ * holding the pid of the shell that took it. A lock whose holder is gone (an
+ * exec killed at its deadline, a host that died) is broken by renaming it away
+ * first, so that two waiters cannot both break it; one without a pid yet is
+ * given a moment. The wait is bounded by the exec's own deadline. The lock dir
+ * also holds a replace's work copy, so breaking a stale lock cleans that too.
+ */
+const LOCK = [
+  'case "$f" in */*) dir="${f%/*}";; *) dir=.;; esac',
+  'dir="${dir:-/}"',
+  String.raw`L="$dir/.bottle-supervise.lock"`,
+  String.raw`[ -d "$dir" ] || mkdir -p -- "$dir" 2>/dev/null || :`,
+  String.raw`nopid=0`,
+  String.raw`while ! mkdir -- "$L" 2>/dev/null; do`,
+  String.raw`  [ -d "$dir" ] || { echo "${FAILED_MARK}lock: $dir is not a directory the agent can write" >&2; exit 73; }`,
+  String.raw`  p="$(cat -- "$L/pid" 2>/dev/null)" || p=""`,
+  String.raw`  if [ -z "$p" ]; then nopid=$((nopid + 1)); else nopid=0; fi`,
+  String.raw`  if { [ -n "$p" ] && ! kill -0 "$p" 2>/dev/null; } || [ "$nopid" -gt 30 ]; then`,
+  String.raw`    mv -- "$L" "$L.stale.$$" 2>/dev/null && rm -rf -- "$L.stale.$$"`,
+  String.raw`    nopid=0`,
+  String.raw`  fi`,
+  String.raw`  sleep 0.1 2>/dev/null || sleep 1`,
+  String.raw`done`,
+  String.raw`echo "$$" >"$L/pid"`,
+  String.raw`trap 'rm -rf -- "$L"' EXIT`,
+  String.raw`trap 'exit 129' HUP`,
+  String.raw`trap 'exit 130' INT`,
+  String.raw`trap 'exit 143' TERM`
+]
+
+/**
+ * Reads stdin to stdout with every `Authorization` header value replaced, so
+ * that no token, the plan's or a stale one, leaves the guest: the plan's own
+ * (its JSON text in `BOTTLE_SUPERVISE_HEADER`) becomes `TOKEN_PLACEHOLDER`,
+ * any other `[REDACTED]`. The host compares against the placeholder. Without
+ * awk nothing can be scrubbed, so nothing is printed and the host rewrites
+ * the entry uncompared.
+ */
+const SCRUB_FN = [
+  String.raw`scrub() {`,
+  String.raw`  if ! command -v awk >/dev/null 2>&1; then cat >/dev/null; echo "${READ_UNSCRUBBED_MARK}" >&2; return 0; fi`,
+  String.raw`  awk '`,
+  String.raw`    BEGIN {`,
+  String.raw`      ours = ENVIRON["BOTTLE_SUPERVISE_HEADER"]`,
+  String.raw`      re = "\"[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\"[ \t]*:[ \t]*\"([^\"\\\\]|\\\\.)*\""`,
+  String.raw`    }`,
+  String.raw`    {`,
+  String.raw`      out = ""; rest = $0`,
+  String.raw`      while (match(rest, re)) {`,
+  String.raw`        m = substr(rest, RSTART, RLENGTH); v = m; sub(/^[^:]*:[ \t]*/, "", v)`,
+  String.raw`        out = out substr(rest, 1, RSTART - 1) substr(m, 1, length(m) - length(v))`,
+  String.raw`        out = out (ours != "" && v == ours ? "\"${TOKEN_PLACEHOLDER_HEADER}\"" : "\"[REDACTED]\"")`,
+  String.raw`        rest = substr(rest, RSTART + RLENGTH)`,
+  String.raw`      }`,
+  String.raw`      print out rest`,
+  String.raw`    }'`,
+  String.raw`}`
+]
+
+/**
+ * `read_config LIMIT NAME FILE`: prints FILE when it is at most LIMIT bytes;
+ * else only what reconcile reads (see `READ`).
+ */
+const READ_FN = [
+  String.raw`read_config() {`,
+  String.raw`  size=$(( $(wc -c 2>/dev/null <"$3") + 0 ))`,
+  String.raw`  if [ "$size" -le "$1" ]; then cat -- "$3"; return; fi`,
+  String.raw`  echo "${READ_PART_MARK} ($size bytes)" >&2`,
+  // Without awk the part cannot be cut out: print nothing, and reconcile rewrites the entry uncompared.
+  String.raw`  command -v awk >/dev/null 2>&1 || return 0`,
+  // The name goes through the environment: awk -v would read backslashes in it as escapes.
+  String.raw`  BOTTLE_SUPERVISE_NAME="$2" awk '`,
+  String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,
+  String.raw`  NR == 1 && $0 == "{}" { empty = 1; exit }`,
+  String.raw`  NR == 1 && $0 != "{" { bad = 1; exit }`,
+  String.raw`  NR == 2 && !/^  "/ { bad = 1; exit }`,
+  String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
+  String.raw`  /^  "mcpServers": \{$/ { inServers = 1; servers = "{"; next }`,
+  String.raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
+  String.raw`  /^  "projects": \{$/ { inProjects = 1; next }`,
+  String.raw`  inProjects && /^  \},?$/ { inProjects = 0; next }`,
+  String.raw`  inProjects && /^    "/ { project = $0; sub(/^    /, "", project); sub(/: \{$/, "", project); inLocal = 0; next }`,
+  String.raw`  inProjects && /^      "mcpServers": \{$/ { inLocal = 1; next }`,
+  String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
+  String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
+  String.raw`  END {`,
+  String.raw`    if (empty) { print "{}"; exit }`,
+  String.raw`    if (bad || NR < 2) exit`,
+  String.raw`    print "{"`,
+  // No top-level mcpServers is an answer too (the entry is not where the plan says), not a layout failure.
+  String.raw`    if (servers != "") { printf "  \"mcpServers\": %s", servers; sep = "," }`,
+  String.raw`    if (n == 0) { if (sep != "") print ""; print "}"; exit }`,
+  String.raw`    print sep`,
+  String.raw`    print "  \"projects\": {"`,
+  String.raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
+  String.raw`    print "  }"`,
+  String.raw`    print "}"`,
+  String.raw`  }`,
+  String.raw`' "$3"`,
+  String.raw`}`,
+  // The read's own status survives the pipe into scrub: it comes back on fd 3.
+  String.raw`read_scrubbed() {`,
+  String.raw`  { st=$( { { read_config "$@"; echo "$?" >&3; } | scrub >&4; } 3>&1 ); } 4>&1`,
+  String.raw`  return "$st"`,
+  String.raw`}`
+]
+
+/** How `GET` reports the CLI's own exit status on stderr. @internal */
+export const CLI_EXIT_MARK = "bottle-supervise: claude exited "
+
+/** `$1` server name. @internal */
+export const GET = [
+  CLAUDE_ON_PATH,
+  // The CLI prints stored headers in clear: their values are cut in the guest, and the CLI's
+  // own status comes back on fd 3.
+  String.raw`{ st=$( { { claude mcp get "$1"; echo "$?" >&3; } | awk '/^  [A-Za-z]/ { h = 0 } /^  Headers:/ { h = 1; print; next } h && /^    / { sub(/:.*/, ": [REDACTED]") } { print }' >&4; } 3>&1 ); } 4>&1`,
+  // The exec succeeds whatever the CLI said, so the host reads its raw words; the CLI's status is marked.
+  String.raw`echo "${CLI_EXIT_MARK}$st" >&2`
+].join("\n")
+
 
 /** The files `READ` may pick for `agent`, with `/` runs collapsed as a path lookup does. */
 const configFiles = (agent: AgentPlan): ReadonlyArray<string> => {
@@ -123,8 +272,6 @@ const PICK_FILE = [
   String.raw`    fi`,
   String.raw`  fi`,
   String.raw`fi`,
-  // From here on the file is "$3".
-  String.raw`set -- "$1" "$2" "$f"`
 ]
 
 /**
@@ -145,42 +292,106 @@ const PICK_FILE = [
  * @internal
  */
 export const READ = [
+  CLAUDE_ON_PATH,
   ...PICK_FILE,
-  String.raw`printf '%s\n' "${READ_FILE_MARK}$3" >&2`,
-  String.raw`size=$(( $(wc -c 2>/dev/null <"$3") + 0 ))`,
-  String.raw`if [ "$size" -le "$1" ]; then exec cat -- "$3"; fi`,
-  String.raw`echo "${READ_PART_MARK} ($size bytes)" >&2`,
-  // Without awk the part cannot be cut out: print nothing, and reconcile rewrites the entry uncompared.
-  String.raw`command -v awk >/dev/null 2>&1 || exit 0`,
-  // The name goes through the environment: awk -v would read backslashes in it as escapes.
-  String.raw`BOTTLE_SUPERVISE_NAME="$2" exec awk '`,
-  String.raw`  BEGIN { key = "\"" ENVIRON["BOTTLE_SUPERVISE_NAME"] "\": " }`,
-  String.raw`  NR == 1 && $0 == "{}" { empty = 1; exit }`,
-  String.raw`  NR == 1 && $0 != "{" { bad = 1; exit }`,
-  String.raw`  NR == 2 && !/^  "/ { bad = 1; exit }`,
-  String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
-  String.raw`  /^  "mcpServers": \{$/ { inServers = 1; servers = "{"; next }`,
-  String.raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
-  String.raw`  /^  "projects": \{$/ { inProjects = 1; next }`,
-  String.raw`  inProjects && /^  \},?$/ { inProjects = 0; next }`,
-  String.raw`  inProjects && /^    "/ { project = $0; sub(/^    /, "", project); sub(/: \{$/, "", project); inLocal = 0; next }`,
-  String.raw`  inProjects && /^      "mcpServers": \{$/ { inLocal = 1; next }`,
-  String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
-  String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
-  String.raw`  END {`,
-  String.raw`    if (empty) { print "{}"; exit }`,
-  String.raw`    if (bad || NR < 2) exit`,
-  String.raw`    print "{"`,
-  // No top-level mcpServers is an answer too (the entry is not where the plan says), not a layout failure.
-  String.raw`    if (servers != "") { printf "  \"mcpServers\": %s", servers; sep = "," }`,
-  String.raw`    if (n == 0) { if (sep != "") print ""; print "}"; exit }`,
-  String.raw`    print sep`,
-  String.raw`    print "  \"projects\": {"`,
-  String.raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
-  String.raw`    print "  }"`,
-  String.raw`    print "}"`,
-  String.raw`  }`,
-  String.raw`' "$3"`
+  ...SCRUB_FN,
+  ...READ_FN,
+  String.raw`printf '%s\n' "${READ_FILE_MARK}$f" >&2`,
+  // A missing or unreadable file is cat's own error and status.
+  String.raw`[ -r "$f" ] || exec cat -- "$f"`,
+  String.raw`read_scrubbed "$1" "$2" "$f"`
+].join("\n")
+
+/**
+ * The first step of every provisioning, under the bottle's writer lock:
+ * `$1` server name, `$2` URL, `$3` read limit. When the config file the CLI
+ * uses cannot hold the entry (it does not exist, or the name does not occur
+ * in it), it runs `claude mcp add` at once: a first registration is one exec
+ * and one Claude Code start. Otherwise it prints the file as `READ` does,
+ * tokens scrubbed, and starts no Claude Code: the host compares it with the
+ * plan, and a relaunch with the same plan is one exec with no CLI start.
+ *
+ * @internal
+ */
+export const ENSURE = [
+  CLAUDE_ON_PATH,
+  ...PICK_FILE,
+  ...SCRUB_FN,
+  ...READ_FN,
+  ...ADD_FN,
+  ...LOCK,
+  String.raw`if ! [ -e "$f" ] || ! grep -qF -- "\"$1\"" "$f" 2>/dev/null; then`,
+  String.raw`  echo "${STEP_MARK}add" >&2`,
+  String.raw`  out="$(add "$1" "$2" 2>&1)"; st=$?`,
+  String.raw`  printf '%s\n' "$out" >&2`,
+  String.raw`  [ "$st" = 0 ] && exit 0`,
+  // The CLI's own sentence: the name is there after all (a file grep could not read); read it.
+  String.raw`  case "$out" in`,
+  String.raw`    *"MCP server $1 already exists in user config"*) ;;`,
+  String.raw`    *) echo "${FAILED_MARK}claude mcp add (exit $st)" >&2; exit "$st";;`,
+  String.raw`  esac`,
+  String.raw`fi`,
+  String.raw`echo "${STEP_MARK}read" >&2`,
+  String.raw`printf '%s\n' "${READ_FILE_MARK}$f" >&2`,
+  String.raw`[ -r "$f" ] || exec cat -- "$f"`,
+  String.raw`read_scrubbed "$3" "$1" "$f"`
+].join("\n")
+
+/**
+ * Replaces the user-scope entry `$1` with one for URL `$2`, under the bottle's
+ * writer lock, so that it is never half done: `remove` and `add` run on a copy
+ * of the config file inside the lock directory (`CLAUDE_CONFIG_DIR` pointing
+ * there, the copy named as the original, so the CLI picks it the same way),
+ * and the result is renamed over the original, which is atomic on one file
+ * system. An exec killed at any moment leaves the old entry or the new one.
+ * A symlinked config file is replaced in place (remove, then add), as the CLI
+ * itself would write through it. Claude Code's own lock (`<file>.lock`, a
+ * directory its writers refresh) is respected: while another writer holds it
+ * the replace waits; a lock nobody refreshed for 11 s is stale, as Claude Code
+ * treats it. Each failure names its step and keeps the CLI's own words.
+ *
+ * @internal
+ */
+export const REPLACE = [
+  CLAUDE_ON_PATH,
+  ...PICK_FILE,
+  ...ADD_FN,
+  ...LOCK,
+  String.raw`echo "${STEP_MARK}replace" >&2`,
+  // Claude Code's lock: wait while it is refreshed; break it once it has not been for 11 s.
+  String.raw`if [ -e "$f.lock" ]; then`,
+  String.raw`  : >"$L/since"; n=0`,
+  String.raw`  while [ -e "$f.lock" ]; do`,
+  String.raw`    n=$((n + 1))`,
+  String.raw`    if [ "$n" -ge 110 ]; then`,
+  String.raw`      if [ "$f.lock" -ot "$L/since" ]; then rmdir -- "$f.lock" 2>/dev/null || :; else`,
+  String.raw`        echo "${FAILED_MARK}Claude Code's lock $f.lock: another claude is writing this config; the entry was left as it was" >&2`,
+  String.raw`        exit 75`,
+  String.raw`      fi`,
+  String.raw`    fi`,
+  String.raw`    sleep 0.1 2>/dev/null || sleep 1`,
+  String.raw`  done`,
+  String.raw`fi`,
+  String.raw`remove() {`,
+  String.raw`  out="$(claude mcp remove --scope user "$1" 2>&1)" && return 0`,
+  String.raw`  st=$?`,
+  // Nothing to remove is what a replace wants; anything else is the remove's own failure.
+  String.raw`  case "$out" in *"No MCP server named"*) return 0;; esac`,
+  String.raw`  printf '%s\n' "$out" >&2`,
+  String.raw`  echo "${FAILED_MARK}claude mcp remove (exit $st); the entry was left as it was" >&2`,
+  String.raw`  return "$st"`,
+  String.raw`}`,
+  String.raw`if [ -L "$f" ] || ! [ -e "$f" ]; then`,
+  String.raw`  remove "$1" || exit`,
+  String.raw`  add "$1" "$2" || { st=$?; echo "${FAILED_MARK}claude mcp add (exit $st)" >&2; exit "$st"; }`,
+  String.raw`  exit 0`,
+  String.raw`fi`,
+  'w="$L/work"; b="${f##*/}"',
+  String.raw`mkdir -- "$w" && cp -p -- "$f" "$w/$b" || { echo "${FAILED_MARK}copying $f; the entry was left as it was" >&2; exit 74; }`,
+  String.raw`export CLAUDE_CONFIG_DIR="$w"`,
+  String.raw`remove "$1" || exit`,
+  String.raw`add "$1" "$2" || { st=$?; echo "${FAILED_MARK}claude mcp add (exit $st); the entry was left as it was" >&2; exit "$st"; }`,
+  String.raw`mv -f -- "$w/$b" "$f" || { echo "${FAILED_MARK}renaming the new config over $f; the entry was left as it was" >&2; exit 74; }`
 ].join("\n")
 
 /** The agent's environment for the CLI, after the user switch reset it. @internal */
@@ -211,7 +422,8 @@ export const script = (agent: AgentPlan, body: string, args: ReadonlyArray<strin
   asAgent(agent, ["sh", "-c", body, "bottle-supervise", ...args])
 
 /** @internal */
-export const addArgv = (agent: AgentPlan, plan: SupervisePlan) => script(agent, ADD, [plan.serverName, plan.agentUrl])
+export const ensureArgv = (agent: AgentPlan, plan: SupervisePlan) =>
+  script(agent, ENSURE, [plan.serverName, plan.agentUrl, String(READ_WHOLE_LIMIT)])
 
 /** @internal */
 export const replaceArgv = (agent: AgentPlan, plan: SupervisePlan) =>
@@ -244,3 +456,53 @@ export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => {
   const header = plan.token === undefined ? "" : ` --header "Authorization: Bearer $${HINT_TOKEN_VAR}"`
   return `${remove}; ${add}${header}`
 }
+
+/**
+ * One guest step of provisioning or verification, as the CLI's `--dry-run`
+ * lists it: when it runs, its argv (run as the agent user) and the secret
+ * environment it carries. The one list reconcile's order is written in.
+ *
+ * @internal
+ */
+export interface Step {
+  readonly name: "ensure" | "read" | "replace" | "get"
+  readonly when: string
+  readonly argv: ReadonlyArray<string>
+  readonly carriesToken: boolean
+}
+
+/** @internal */
+export const provisionSteps = (agent: AgentPlan, plan: SupervisePlan): ReadonlyArray<Step> => [
+  {
+    name: "ensure",
+    when: "always runs: under the bottle's lock, claude mcp add when the config has no such entry, " +
+      "else print the config with tokens scrubbed (no Claude Code start)",
+    argv: ensureArgv(agent, plan),
+    carriesToken: true
+  },
+  {
+    name: "read",
+    when: "only when claude mcp add said the entry already exists: read the agent's config, tokens scrubbed",
+    argv: readConfigArgv(agent, plan),
+    carriesToken: true
+  },
+  {
+    name: "replace",
+    when: "only when the stored entry differs: claude mcp remove + add on a copy, renamed into place",
+    argv: replaceArgv(agent, plan),
+    carriesToken: true
+  }
+]
+
+/** @internal */
+export const verifySteps = (agent: AgentPlan, plan: SupervisePlan): ReadonlyArray<Step> => [
+  {
+    name: "get",
+    when: "the agent's own health check (claude mcp get, as the agent user; header values cut in the guest)",
+    argv: getArgv(agent, plan),
+    carriesToken: false
+  }
+]
+
+/** @deprecated the first step is `ensureArgv` now; kept while the CLI moves. @internal */
+export const addArgv = ensureArgv

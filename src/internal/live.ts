@@ -80,7 +80,9 @@ export const make = (options: MakeOptions = {}) =>
           Effect.flatMap((ran): Effect.Effect<ExecResult, ExecFailed> => {
             if (ran.exit._tag === "Signaled") return Effect.fail(failed({ reason: "ClientSignal", signal: ran.exit.signal }))
             const exitCode = ran.exit.code
-            const stderr = err.result(p.secrets).text
+            // Classified and returned raw: a short secret scrubbed out of the guest's words could
+            // change what they mean. Only what is shown (an ExecFailed) is scrubbed.
+            const stderr = err.result().text
             const deadlineReached = ran.elapsedMs >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
             const verdict = classify(p.target, exitCode, stderr, deadlineReached)
             if (verdict._tag === "Failure") {
@@ -93,7 +95,7 @@ export const make = (options: MakeOptions = {}) =>
             }
             return Effect.succeed({
               exitCode,
-              stdout: out.result(p.secrets).text,
+              stdout: out.result().text,
               stderr,
               truncated: out.result().truncated || err.result().truncated
             })
