@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Builds the Docker test images with no registry: host files + `docker import`.
+#
+#   bottle-supervise-test:root   exec lands as root (no USER), like a bare VM: the library switches to `node`
+#   bottle-supervise-test:node   the same filesystem with `USER node` and HOME=/home/node: exec lands as the agent
+#
+# The filesystem: dash as /bin/sh, the coreutils a guest script uses, mawk (also as awk), grep, sed, procps
+# (ps, kill, pgrep, pkill), runuser and su with PAM (pam_rootok + pam_permit), /etc/passwd and /etc/group with
+# root and node (uid/gid 1001, home /home/node), /tmp 1777, and the pinned real Claude Code CLI at
+# /usr/local/bin/claude, each binary with the libraries `ldd` lists for it. No bash, no node.
+#
+# Rebuilds only when the inputs changed: a hash of this script, the claude binary and every copied host file is
+# the image label `bottle-supervise-test.inputs`; when both images carry the current hash, nothing is done.
+#
+# Talks to $DOCKER_HOST, else to the private engine of .ci/docker-engine.sh. Needs root (to own files as node).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+SCRIPT="test/docker/build-images.sh"
+CLAUDE="node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+STATE_DIR=/var/tmp/bottle-supervise-docker
+BUILD_DIR="$STATE_DIR/build"
+LOCK="$STATE_DIR/build.lock"
+REPO=bottle-supervise-test
+LABEL_KEY=bottle-supervise-test.inputs
+GUEST_PATH=/usr/local/bin:/usr/bin:/bin
+: "${DOCKER_HOST:=unix:///run/bottle-supervise-docker/docker.sock}"
+export DOCKER_HOST
+
+say() { echo "build-images: $*" >&2; }
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+if [ "$(id -u)" != 0 ]; then say "needs root (files owned by node in the image)"; exit 1; fi
+if [ ! -x "$CLAUDE" ]; then say "$CLAUDE missing: run npm ci (and node node_modules/@anthropic-ai/claude-code/install.cjs)"; exit 1; fi
+if ! timeout 10 docker info >/dev/null 2>&1; then say "no Docker engine answers at $DOCKER_HOST (bash .ci/docker-engine.sh start)"; exit 1; fi
+
+mkdir -p "$STATE_DIR"
+exec 9>"$LOCK"
+flock -w 300 9 || { say "another build holds $LOCK"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Host files.
+host_path() { PATH=/usr/bin:/bin:/usr/sbin:/sbin type -P "$1" || { say "host has no $1"; exit 1; }; }
+
+COMMANDS=(
+  dash
+  # coreutils
+  cat wc ls id env mkdir rmdir mv cp rm ln chmod chown chgrp stat sleep touch dirname basename head tail tr date
+  printf echo pwd mktemp timeout readlink realpath true false test '[' sort cut tee uname whoami seq nohup
+  # text tools, procps, user switching
+  mawk grep sed ps kill pgrep pkill runuser su
+)
+BINARIES=()
+for c in "${COMMANDS[@]}"; do
+  p=$(host_path "$c")
+  case "$p" in /*) BINARIES+=("$p") ;; *) say "$c is not a file on this host ($p)"; exit 1 ;; esac
+done
+PAM_DIR=/usr/lib/x86_64-linux-gnu/security
+[ -d "$PAM_DIR" ] || PAM_DIR=$(dirname "$(find /usr/lib /lib -name pam_permit.so -print -quit 2>/dev/null)")
+PAM_MODULES=("$PAM_DIR/pam_rootok.so" "$PAM_DIR/pam_permit.so")
+
+# The libraries (and the dynamic loader) of every ELF file given.
+libraries_of() {
+  local f
+  for f in "$@"; do
+    ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+  done | sort -u
+}
+mapfile -t LIBS < <(libraries_of "${BINARIES[@]}" "${PAM_MODULES[@]}" "$CLAUDE")
+OPTIONAL_FILES=()
+[ -f /etc/ssl/certs/ca-certificates.crt ] && OPTIONAL_FILES+=(/etc/ssl/certs/ca-certificates.crt)
+HOST_FILES=("${BINARIES[@]}" "${PAM_MODULES[@]}" "${LIBS[@]}" "${OPTIONAL_FILES[@]}")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Up to date?
+HASH=$( { sha256sum "$SCRIPT" "$CLAUDE"; sha256sum "${HOST_FILES[@]}"; } | sha256sum | cut -c1-32)
+label_of() { docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$1" 2>/dev/null || true; }
+if [ "$(label_of "$REPO:root")" = "$HASH" ] && [ "$(label_of "$REPO:node")" = "$HASH" ]; then
+  say "$REPO:root and $REPO:node are up to date (inputs $HASH), checked in $(elapsed) s"
+  exit 0
+fi
+say "building $REPO:root and $REPO:node (inputs $HASH)"
+OLD_IDS=$(docker image inspect -f '{{.Id}}' "$REPO:root" "$REPO:node" 2>/dev/null | sort -u || true)
+
+# ---------------------------------------------------------------------------------------------------------------
+# The root filesystem, merged-/usr like Debian's.
+ROOT="$BUILD_DIR/rootfs"
+rm -rf "$BUILD_DIR"
+mkdir -p "$ROOT"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/local/bin,etc/pam.d,root,home/node,tmp,var/tmp,run,proc,sys,dev}
+ln -s usr/bin "$ROOT/bin"
+ln -s usr/sbin "$ROOT/sbin"
+ln -s usr/lib "$ROOT/lib"
+ln -s usr/lib64 "$ROOT/lib64"
+
+# Copies host file $1 to the same path in the image (through the merged-/usr links), dereferencing links.
+put() {
+  local dest="$ROOT$1"
+  mkdir -p "$(dirname "$dest")"
+  cp -L --preserve=mode "$1" "$dest"
+}
+for f in "${BINARIES[@]}" "${PAM_MODULES[@]}" "${LIBS[@]}" "${OPTIONAL_FILES[@]}"; do put "$f"; done
+ln -sf dash "$ROOT/usr/bin/sh"
+ln -sf mawk "$ROOT/usr/bin/awk"
+# runuser lives in /usr/sbin; the guest PATH has no sbin, so it is reachable by name through /usr/bin too.
+[ -e "$ROOT/usr/bin/runuser" ] || ln -s ../sbin/runuser "$ROOT/usr/bin/runuser"
+
+# The claude binary: a hard link when it can be one without changing the host file, else a copy.
+if [ "$(stat -c '%u:%g:%a' "$CLAUDE")" = "0:0:755" ] && ln "$CLAUDE" "$ROOT/usr/local/bin/claude" 2>/dev/null; then
+  :
+else
+  cp "$CLAUDE" "$ROOT/usr/local/bin/claude"
+  chown 0:0 "$ROOT/usr/local/bin/claude"
+  chmod 0755 "$ROOT/usr/local/bin/claude"
+fi
+
+cat >"$ROOT/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+node:x:1001:1001::/home/node:/bin/sh
+EOF
+cat >"$ROOT/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+node:x:1001:
+EOF
+cat >"$ROOT/etc/shadow" <<'EOF'
+root:*:19000:0:99999:7:::
+nobody:*:19000:0:99999:7:::
+node:*:19000:0:99999:7:::
+EOF
+chmod 0640 "$ROOT/etc/shadow"
+printf '/bin/sh\n/usr/bin/sh\n/bin/dash\n/usr/bin/dash\n' >"$ROOT/etc/shells"
+cat >"$ROOT/etc/nsswitch.conf" <<'EOF'
+passwd:   files
+group:    files
+shadow:   files
+hosts:    files dns
+networks: files
+EOF
+# PAM just enough for root to switch user (runuser, su); anyone else is refused.
+for svc in runuser runuser-l su su-l other; do
+  cat >"$ROOT/etc/pam.d/$svc" <<'EOF'
+auth     sufficient pam_rootok.so
+account  required   pam_permit.so
+session  required   pam_permit.so
+EOF
+done
+# su and runuser give the target user this PATH.
+printf 'ENV_PATH PATH=%s\nENV_SUPATH PATH=%s\n' "$GUEST_PATH" "$GUEST_PATH" >"$ROOT/etc/login.defs"
+
+chmod 0755 "$ROOT"
+chmod 0700 "$ROOT/root"
+chmod 1777 "$ROOT/tmp" "$ROOT/var/tmp"
+chown 1001:1001 "$ROOT/home/node"
+chmod 0755 "$ROOT/home/node"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Import, then the agent image on top of it.
+t_import=$(date +%s.%N)
+ROOT_ID=$(tar -C "$ROOT" --numeric-owner --sort=name -cf - . |
+  docker import \
+    -c "ENV PATH=$GUEST_PATH" \
+    -c 'CMD ["sleep", "infinity"]' \
+    -c "LABEL $LABEL_KEY=$HASH" \
+    -m "bottle-supervise test image (exec lands as root)" \
+    - "$REPO:root")
+say "imported $REPO:root ($ROOT_ID) in $(awk -v a="$t_import" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+rm -rf "$BUILD_DIR"
+
+tmp="bs-build-$$"
+docker create --name "$tmp" "$REPO:root" >/dev/null
+trap 'docker rm -f "$tmp" >/dev/null 2>&1 || true' EXIT
+docker commit \
+  -c 'USER node' \
+  -c 'ENV HOME=/home/node' \
+  -c "LABEL $LABEL_KEY=$HASH" \
+  -m "bottle-supervise test image (exec lands as node)" \
+  "$tmp" "$REPO:node" >/dev/null
+docker rm -f "$tmp" >/dev/null
+trap - EXIT
+
+# ---------------------------------------------------------------------------------------------------------------
+# Check what the tests rely on.
+check() {
+  local want="$1"; shift
+  local got
+  if ! got=$(timeout 60 docker run --rm --network host "$@" 2>&1); then
+    say "FAILED: docker run $*: $got"
+    exit 1
+  fi
+  case "$got" in
+    *"$want"*) ;;
+    *) say "FAILED: docker run $*: expected '$want', got: $got"; exit 1 ;;
+  esac
+}
+check "2.1." "$REPO:root" claude --version
+check "2.1." "$REPO:node" claude --version
+check "node" "$REPO:root" runuser -u node -- id -un
+check "2.1." "$REPO:root" runuser -u node -- claude --version
+check "node" "$REPO:root" su -s /bin/sh -c 'id -un' node
+check "node 1001 /home/node" "$REPO:node" sh -c 'echo "$(id -un) $(id -u) $HOME"'
+
+# Drop the images these replaced (kept when a container still uses them).
+for id in $OLD_IDS $OLD_IDS; do
+  case "$id" in "$ROOT_ID" | "$(docker image inspect -f '{{.Id}}' "$REPO:node")") continue ;; esac
+  docker image rm "$id" >/dev/null 2>&1 || true
+done
+
+say "built $REPO:root and $REPO:node in $(elapsed) s ($(docker image inspect -f '{{.Size}}' "$REPO:root" | awk '{ printf "%d MB", $1 / 1e6 }'))"
