@@ -38,6 +38,21 @@ export * as Smolvm from "./Smolvm.js"
 export * as Sandbox from "./Sandbox.js"
 
 /**
+ * The `Docker` service (`docker exec` in a running container) and its live
+ * layers, which also provide `Sandbox`.
+ *
+ * @since 0.2.0
+ * @category modules
+ * @example
+ * import { Docker } from "bottle-supervise"
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ *
+ * const DockerLive = Docker.layer.pipe(Layer.provide(NodeContext.layer))
+ */
+export * as Docker from "./Docker.js"
+
+/**
  * Typed errors of an exec in any sandbox: `ExecFailed`, `ClientNotFound`.
  *
  * @since 0.2.0
