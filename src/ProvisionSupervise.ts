@@ -595,9 +595,15 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
     const secrets = secretsOf(supervise)
     // The script exits 0 whatever the CLI said and marks the CLI's status, so the raw words are
     // read here (a token like `http` must not blank a URL before parsing); only what is shown is scrubbed.
-    const ran = yield* runner.exec(argv)
+    // A guest whose exec itself exits 1 (an older script, a fake) is read the same way.
+    const ran = yield* runner.exec(argv).pipe(
+      Effect.catchIf(
+        (error): error is ExecFailed => error._tag === "ExecFailed" && error.reason === "NonZeroExit",
+        (error) => Effect.succeed({ exitCode: error.exitCode ?? 1, stdout: error.stdout, stderr: error.stderr })
+      )
+    )
     const marked = ran.stderr.split("\n").find((line) => line.startsWith(Guest.CLI_EXIT_MARK))
-    const exitCode = marked === undefined ? Number.NaN : Number(marked.slice(Guest.CLI_EXIT_MARK.length))
+    const exitCode = marked === undefined ? ran.exitCode : Number(marked.slice(Guest.CLI_EXIT_MARK.length))
     const stdout = ran.stdout
     const stderr = ran.stderr.split("\n").filter((line) => !line.startsWith(Guest.CLI_EXIT_MARK)).join("\n")
     const execs = yield* runner.execs
@@ -609,6 +615,8 @@ const check = ({ agent, base, runner, supervise, target }: Session) =>
         target,
         argv: [...argv],
         reason: "UnexpectedOutput",
+        // The CLI's own status, as the script marked it.
+        exitCode: Number.isInteger(exitCode) ? exitCode : undefined,
         stdout: shownStdout,
         stderr: shownStderr,
         detail

@@ -299,6 +299,8 @@ export interface TestSmolvm {
   readonly service: Service
   /** Every exec so far, in order, including rejected ones. */
   readonly calls: Effect.Effect<ReadonlyArray<RecordedExec>>
+  /** `service` as both `Smolvm` and `Sandbox`, to provide to the program under test. */
+  readonly layer: Layer.Layer<Smolvm | Sandbox.Sandbox>
 }
 
 /**
@@ -323,8 +325,10 @@ export interface TestSmolvm {
  *   yield* fake.service.machineExec("bottle-1", ["true"])
  *   return (yield* fake.calls).length // 1
  * })
+ * // Provide `fake.layer` to a program that provisions: it needs `Sandbox`, which it provides too.
  */
-export const makeTest: (handler: FakeHandler) => Effect.Effect<TestSmolvm> = fake.make
+export const makeTest = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
+  Effect.map(fake.make(handler), (test) => ({ ...test, layer: fromService(Effect.succeed(test.service)) }))
 
 /**
  * `makeTest` as a layer, for tests that only need the answers. The answer

@@ -8,10 +8,14 @@ import * as Guest from "../src/internal/guest.js"
 import * as Logger from "../src/Logger.js"
 import * as MachineName from "../src/MachineName.js"
 import * as ProvisionSupervise from "../src/ProvisionSupervise.js"
+import type * as Sandbox from "../src/Sandbox.js"
 import * as Smolvm from "../src/Smolvm.js"
 import type { SmolmachinesBottlePlan } from "../src/SupervisePlan.js"
 import * as Model from "./support/claudeModel.js"
 import * as Plans from "./support/plans.js"
+
+/** The first step's stderr when add said "already exists" and it read the config instead. */
+const alreadyThenRead = `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
 
 const NOT_RUNNING =
   "Error: agent operation failed: connect: machine 'b' is not running. Use 'smolvm machine start --name b' first."
@@ -27,7 +31,7 @@ const provision = (
     const fake = yield* Smolvm.makeTest(handler)
     const [outcome, logs] = yield* Logger.capture(
       ProvisionSupervise.provisionSupervise(plan, target, options).pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service)
+        Effect.provide(fake.layer)
       )
     )
     return { outcome, logs, calls: yield* fake.calls }
@@ -78,17 +82,18 @@ describe("provisionSupervise", () => {
         const plan = Plans.planOf({ url, token, user, configDir })
         const state = Model.makeState()
         const { calls, outcome } = yield* provision(plan, target, Model.handler(state))
-        expect(outcome).toMatchObject({ _tag: "Registered", execs: 1, target, url })
+        expect(outcome).toMatchObject({ _tag: "Registered", execs: 1, cliStarts: 1, target, url })
         expect(calls).toHaveLength(1)
         const [call] = calls
         const parsed = Model.parseArgv(call!.argv)
-        expect(parsed.user).toBe(user)
+        expect(call!.options.user).toBe(user)
         expect(parsed.env["HOME"]).toBe(plan.agent.home)
         expect(parsed.env["CLAUDE_CONFIG_DIR"]).toBe(configDir)
-        expect(parsed.command.slice(0, 3)).toEqual(["sh", "-c", Guest.ADD])
+        expect(parsed.command.slice(0, 3)).toEqual(["sh", "-c", Guest.ENSURE])
         if (token !== undefined) {
           expect(call!.argv.join("\n")).not.toContain(token)
           expect(Redacted.value(call!.options.secretEnv![Guest.TOKEN_VAR]!)).toBe(token)
+          expect(Redacted.value(call!.options.secretEnv![Guest.HEADER_VAR]!)).toBe(JSON.stringify(`Bearer ${token}`))
         } else {
           expect(call!.options.secretEnv).toBeUndefined()
         }
@@ -111,11 +116,12 @@ describe("provisionSupervise", () => {
           const { outcome } = yield* provision(Plans.planOf(step), "bottle-1", Model.handler(state))
           if (previous === undefined) {
             // A server named "supervise" does not exist yet.
-            expect(outcome).toMatchObject({ _tag: "Registered", execs: 1 })
+            expect(outcome).toMatchObject({ _tag: "Registered", execs: 1, cliStarts: 1 })
           } else if (previous.url === step.url && previous.token === step.token) {
-            expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+            // A relaunch with the same plan starts no Claude Code.
+            expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
           } else {
-            expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, previousUrl: previous.url })
+            expect(outcome).toMatchObject({ _tag: "Replaced", execs: 2, cliStarts: 2, previousUrl: previous.url })
             if (outcome._tag === "Replaced") {
               expect(outcome.changed.includes("url")).toBe(previous.url !== step.url)
               expect(outcome.changed.includes("headers")).toBe(previous.token !== step.token)
@@ -135,7 +141,7 @@ describe("provisionSupervise", () => {
     { fastCheck: { numRuns: 60 } }
   )
 
-  it.effect("a config grown past what one read carries (thousands of projects) still reconciles in 2 or 3 execs", () =>
+  it.effect("a config grown past what one read carries (thousands of projects) still reconciles in 1 or 2 execs", () =>
     Effect.gen(function*() {
       const state = Model.makeState()
       const path = "/home/node/.claude.json"
@@ -149,11 +155,11 @@ describe("provisionSupervise", () => {
       const first = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
       expect(first.outcome).toMatchObject({ _tag: "Registered", execs: 1 })
       const same = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
-      expect(same.outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(same.outcome).toMatchObject({ _tag: "Unchanged", execs: 1 })
       const moved = yield* provision(Plans.planOf({ url: "http://127.0.0.1:5000/" }), "b", Model.handler(state))
       expect(moved.outcome).toMatchObject({
         _tag: "Replaced",
-        execs: 3,
+        execs: 2,
         previousUrl: "http://127.0.0.1:4318/",
         changed: ["url"]
       })
@@ -176,7 +182,7 @@ describe("provisionSupervise", () => {
         mcpServers: { supervise: { type: "http", url: "http://127.0.0.1:4318/" } }
       })
       const { logs, outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
-      expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 1 })
       expect(logs.filter((entry) => entry.level === "WARN").map((entry) => entry.message)).toEqual([
         "a local-scope MCP server named supervise in /work/repo-9 shadows the user-scope entry there"
       ])
@@ -187,14 +193,15 @@ describe("provisionSupervise", () => {
       const { calls, outcome } = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "b",
-        (call) =>
-          Effect.succeed(
-            call.argv.includes(Guest.READ)
-              ? { exitCode: 0, stdout: `{\n  "mcpServers": {}\n}\n`, stderr: `${Guest.READ_PART_MARK} (9000000 bytes)\n` }
-              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
-          )
+        () =>
+          Effect.succeed({
+            exitCode: 0,
+            stdout: `{\n  "mcpServers": {}\n}\n`,
+            stderr: `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n` +
+              `${Guest.READ_PART_MARK} (9000000 bytes)\n`
+          })
       )
-      expect(calls).toHaveLength(2)
+      expect(calls).toHaveLength(1)
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
     }))
 
@@ -205,15 +212,13 @@ describe("provisionSupervise", () => {
         "b",
         (call) =>
           Effect.succeed(
-            call.argv.includes(Guest.READ)
-              ? { exitCode: 0, stdout: "", stderr: `${Guest.READ_PART_MARK} (9000000 bytes)\n` }
-              : call.argv.includes(Guest.REPLACE)
-              ? { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
-              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+            call.argv.includes(Guest.ENSURE)
+              ? { exitCode: 0, stdout: "", stderr: `${Guest.STEP_MARK}read\n${Guest.READ_PART_MARK} (9000000 bytes)\n` }
+              : { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
           )
       )
-      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, changed: [] })
-      expect(calls[2]!.argv).toContain(Guest.REPLACE)
+      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 2, changed: [] })
+      expect(calls[1]!.argv).toContain(Guest.REPLACE)
       expect(logs.map((entry) => entry.message).join("\n")).toContain("without comparing")
       expect(logs.filter((entry) => entry.level === "WARN")).toEqual([])
     }))
@@ -324,22 +329,26 @@ describe("provisionSupervise", () => {
 
   it.effect("a timeout names the step that was running, not an earlier answer", () =>
     Effect.gen(function*() {
-      // add says "already exists", then the config read hangs: the timeout is the read's.
+      // The first step finds another URL, then the replace hangs: the timeout is the replace's.
       const fiber = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "bottle-1",
         (call) =>
-          call.argv.includes(Guest.READ)
+          call.argv.includes(Guest.REPLACE)
             ? Effect.never
-            : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }),
+            : Effect.succeed({
+              exitCode: 0,
+              stdout: `{"mcpServers": {"supervise": {"type": "http", "url": "http://127.0.0.1:5000/"}}}\n`,
+              stderr: `${Guest.STEP_MARK}read\nthe first step's words\n`
+            }),
         { timeout: Duration.seconds(3) }
       ).pipe(Effect.fork)
       yield* TestClock.adjust(Duration.seconds(3))
       const { outcome } = yield* Fiber.join(fiber)
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "Timeout" } })
       if (outcome._tag !== "Failed") return
-      expect(outcome.error.argv).toContain(Guest.READ)
-      expect(outcome.error.message).not.toContain("already exists")
+      expect(outcome.error.argv).toContain(Guest.REPLACE)
+      expect(outcome.error.message).not.toContain("the first step's words")
       expect(outcome.error.message).toContain("before any answer from smolvm")
     }))
 
@@ -349,8 +358,13 @@ describe("provisionSupervise", () => {
       yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
       state.removeFails = true
       const { outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:5000/" }), "b", Model.handler(state))
-      expect(outcome).toMatchObject({ _tag: "Failed", execs: 3, error: { reason: "NonZeroExit", exitCode: 1 } })
-      if (outcome._tag === "Failed") expect(outcome.error.stderr).toContain("already exists")
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "NonZeroExit", exitCode: 1 } })
+      // The step that failed, in its own words: not an "already exists" from a later add.
+      if (outcome._tag === "Failed") {
+        expect(outcome.error.stderr).toContain("Error: failed to write the config")
+        expect(outcome.error.message).toContain(`${Guest.FAILED_MARK}claude mcp remove`)
+        expect(outcome.error.stderr).not.toContain("already exists")
+      }
       expect(state.files.get("/home/node/.claude.json")!.mcpServers["supervise"]!.url).toBe("http://127.0.0.1:4318/")
     }))
 
@@ -389,16 +403,18 @@ describe("provisionSupervise", () => {
       // The CLI wrote to another file (an inherited CLAUDE_CONFIG_DIR, say); the planned one has no entry.
       state.files.set("/elsewhere/.claude.json", { other: {}, mcpServers: { supervise: { type: "http", url: "x" } } })
       state.files.set("/home/node/.claude.json", { other: { theme: "dark" }, mcpServers: {} })
-      const handler = Model.handler(state)
+      // The first step found no name in the planned file and ran add, which wrote elsewhere and said so.
       const { calls, outcome } = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "b",
-        (call) =>
-          call.argv.includes(Guest.READ)
-            ? handler(call)
-            : Effect.succeed({ exitCode: 1, stderr: "MCP server supervise already exists in user config\n" })
+        () =>
+          Effect.succeed({
+            exitCode: 0,
+            stdout: `${Model.render(state.files.get("/home/node/.claude.json")!)}\n`,
+            stderr: `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
+          })
       )
-      expect(calls).toHaveLength(2)
+      expect(calls).toHaveLength(1)
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
       if (outcome._tag === "Failed") expect(outcome.error.message).toContain("has no such user-scope entry")
     }))
@@ -409,14 +425,9 @@ describe("provisionSupervise", () => {
       const { outcome } = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "b",
-        (call) =>
-          Effect.succeed(
-            call.argv.includes(Guest.READ)
-              ? { exitCode: 0, stdout: "{}\n", stderr: `${Guest.READ_FILE_MARK}${legacy}\n` }
-              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
-          )
+        () => Effect.succeed({ exitCode: 0, stdout: "{}\n", stderr: `${alreadyThenRead}${Guest.READ_FILE_MARK}${legacy}\n` })
       )
-      expect(outcome).toMatchObject({ _tag: "Failed", execs: 2, error: { reason: "UnexpectedOutput" } })
+      expect(outcome).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "UnexpectedOutput" } })
       if (outcome._tag !== "Failed") return
       expect(outcome.error.message).toContain(`${legacy} has no such user-scope entry`)
       expect(outcome.error.message).not.toContain("/home/node/.claude.json")
@@ -428,12 +439,12 @@ describe("provisionSupervise", () => {
       const { logs, outcome } = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/", token }),
         "b",
-        (call) =>
-          Effect.succeed(
-            call.argv.includes(Guest.READ)
-              ? { exitCode: 0, stdout: "{}\n", stderr: `${Guest.READ_FILE_MARK}/x Authorization: Bearer ${token}\n` }
-              : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
-          )
+        () =>
+          Effect.succeed({
+            exitCode: 0,
+            stdout: "{}\n",
+            stderr: `${alreadyThenRead}${Guest.READ_FILE_MARK}/x Authorization: Bearer ${token}\n`
+          })
       )
       expect(outcome).toMatchObject({ _tag: "Failed", error: { reason: "UnexpectedOutput" } })
       if (outcome._tag !== "Failed") return
@@ -463,7 +474,7 @@ describe("provisionSupervise", () => {
     }))
 
   const defaults: ReadonlyArray<
-    readonly [string, (plan: SmolmachinesBottlePlan, target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm>, number]
+    readonly [string, (plan: SmolmachinesBottlePlan, target: string) => Effect.Effect<unknown, unknown, Sandbox.Sandbox>, number]
   > = [
     ["provisionSupervise", (plan, target) => ProvisionSupervise.provisionSupervise(plan, target), 60_000],
     ["verifySupervise", (plan, target) => ProvisionSupervise.verifySupervise(plan, target), 90_000]
@@ -473,7 +484,7 @@ describe("provisionSupervise", () => {
       Effect.gen(function*() {
         const fake = yield* Smolvm.makeTest(() => Effect.never)
         const fiber = yield* operation(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b").pipe(
-          Effect.provideService(Smolvm.Smolvm, fake.service),
+          Effect.provide(fake.layer),
           Effect.fork
         )
         yield* TestClock.adjust(Duration.millis(ms - 1))
@@ -503,15 +514,16 @@ describe("provisionSupervise", () => {
       const state = Model.makeState()
       const plan = Plans.planOf({ url: "http://127.0.0.1:4318/" })
       yield* provision(plan, "b", Model.handler(state))
-      // The relaunch's add takes 1.5 s to say "already exists"; the read then has 1.5 s left of 3.
-      const slowAdd: Smolvm.FakeHandler = (call) =>
-        call.argv.includes(Guest.READ)
+      // The relaunch's first step takes 1.5 s to find another URL; the replace then has 1.5 s left of 3.
+      const slowFirst: Smolvm.FakeHandler = (call) =>
+        call.argv.includes(Guest.REPLACE)
           ? Model.handler(state)(call)
           : Effect.zipRight(Effect.sleep(Duration.millis(1500)), Model.handler(state)(call))
-      const fiber = yield* provision(plan, "b", slowAdd, { timeout: Duration.seconds(3) }).pipe(Effect.fork)
+      const moved = Plans.planOf({ url: "http://127.0.0.1:5000/" })
+      const fiber = yield* provision(moved, "b", slowFirst, { timeout: Duration.seconds(3) }).pipe(Effect.fork)
       yield* TestClock.adjust(Duration.seconds(2))
       const { calls, outcome } = yield* Fiber.join(fiber)
-      expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 2 })
       expect(calls.map((call) => call.options.timeout)).toEqual([Duration.millis(3000), Duration.millis(1500)])
     }))
 
@@ -567,7 +579,7 @@ describe("provisionSupervise", () => {
       const missing = new Smolvm.SmolvmNotFound({ binary: "smolvm", reason: "NotFound", detail: "spawn smolvm ENOENT" })
       const result = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", () => Effect.fail(missing))
         .pipe(Effect.flip)
-      expect(result._tag).toBe("SmolvmNotFound")
+      expect(result._tag).toBe("ClientNotFound")
       expect(result.message).toBe(missing.message)
     }))
 
@@ -593,7 +605,7 @@ describe("provisionSupervise", () => {
       const outcomes = yield* Effect.all(
         Array.from({ length: 6 }, () => ProvisionSupervise.provisionSupervise(plan, "same")),
         { concurrency: "unbounded" }
-      ).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+      ).pipe(Effect.provide(fake.layer))
       expect(most()).toBe(1)
       expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", ...Array(5).fill("Unchanged")])
     }))

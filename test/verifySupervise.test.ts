@@ -19,7 +19,7 @@ const verify = (
     const fake = yield* Smolvm.makeTest(handler)
     const [outcome, logs] = yield* Logger.capture(
       ProvisionSupervise.verifySupervise(plan, "bottle-1", options).pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service)
+        Effect.provide(fake.layer)
       )
     )
     return { outcome, logs, calls: yield* fake.calls }
@@ -31,7 +31,7 @@ const registered = (reachable: boolean) =>
     state.reachable = reachable
     const plan = Plans.planOf({ url: "http://127.0.0.1:4318/", token: TOKEN })
     const fake = yield* Smolvm.makeTest(Model.handler(state))
-    yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+    yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provide(fake.layer))
     return { state, plan }
   })
 
@@ -160,7 +160,7 @@ describe("verifySupervise, the registered URL as Claude Code stores it", () => {
         state.reachable = reachable
         const plan = Plans.planOf({ url, token: TOKEN })
         const fake = yield* Smolvm.makeTest(Model.handler(state))
-        yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+        yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provide(fake.layer))
         const { outcome } = yield* verify(plan, Model.handler(state))
         expect(outcome).toMatchObject({ _tag: reachable ? "Connected" : "Unreachable", url, registeredUrl: url })
         if (outcome._tag === "Unreachable") {

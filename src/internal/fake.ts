@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import type { ExecOptions, FakeHandler, FakeReply, RecordedExec, Service, TestSmolvm } from "../Smolvm.js"
+import type { ExecOptions, FakeHandler, FakeReply, RecordedExec, Service } from "../Smolvm.js"
 import { ExecFailed } from "../SandboxError.js"
 import { makeCollector } from "./boundedOutput.js"
 import { classify, smolvmTimeoutDetail } from "./classify.js"
@@ -24,7 +24,9 @@ const bound = (text: string, limit: number, secrets: ReadonlyArray<Redacted.Reda
 }
 
 /** @internal */
-export const make = (handler: FakeHandler): Effect.Effect<TestSmolvm> =>
+export const make = (
+  handler: FakeHandler
+): Effect.Effect<{ readonly service: Service; readonly calls: Effect.Effect<ReadonlyArray<RecordedExec>> }> =>
   Effect.gen(function*() {
     const calls = yield* Ref.make<ReadonlyArray<RecordedExec>>([])
     const execSlots = KeyedSemaphore.unsafeMake(7)

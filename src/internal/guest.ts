@@ -129,6 +129,7 @@ const SCRUB_FN = [
   String.raw`    BEGIN {`,
   String.raw`      ours = ENVIRON["BOTTLE_SUPERVISE_HEADER"]`,
   String.raw`      re = "\"[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]\"[ \t]*:[ \t]*\"([^\"\\\\]|\\\\.)*\""`,
+  String.raw`      str = "\"([^\"\\\\]|\\\\.)*\""`,
   String.raw`    }`,
   String.raw`    {`,
   String.raw`      out = ""; rest = $0`,
@@ -138,7 +139,14 @@ const SCRUB_FN = [
   String.raw`        out = out (ours != "" && v == ours ? "\"${TOKEN_PLACEHOLDER_HEADER}\"" : "\"[REDACTED]\"")`,
   String.raw`        rest = substr(rest, RSTART + RLENGTH)`,
   String.raw`      }`,
-  String.raw`      print out rest`,
+  // Any other string equal to the plan's header value (under another header name, say) too.
+  String.raw`      line = out rest; out = ""`,
+  String.raw`      while (ours != "" && match(line, str)) {`,
+  String.raw`        m = substr(line, RSTART, RLENGTH)`,
+  String.raw`        out = out substr(line, 1, RSTART - 1) (m == ours ? "\"${TOKEN_PLACEHOLDER_HEADER}\"" : m)`,
+  String.raw`        line = substr(line, RSTART + RLENGTH)`,
+  String.raw`      }`,
+  String.raw`      print out line`,
   String.raw`    }'`,
   String.raw`}`
 ]

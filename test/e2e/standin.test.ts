@@ -16,6 +16,7 @@ import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
+import type * as Sandbox from "../../src/Sandbox.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
 import * as AgentView from "../support/agentView.js"
@@ -52,7 +53,7 @@ const liveGroupMembers = (pgid: number): ReadonlyArray<number> => {
 
 /** A guest whose exec lands as the current user, and the live layer for it. */
 const withGuest = <A, E>(
-  f: (guest: StandinGuest) => Effect.Effect<A, E, Smolvm.Smolvm>,
+  f: (guest: StandinGuest) => Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox>,
   options: { readonly notRunningFor?: number } = {}
 ) =>
   Effect.scoped(Effect.gen(function*() {

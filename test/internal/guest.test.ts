@@ -5,6 +5,7 @@ import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import { USER_MISMATCH_EXIT } from "../../src/internal/classify.js"
 import * as Guest from "../../src/internal/guest.js"
+import * as SwitchUser from "../../src/internal/switchUser.js"
 
 // The user-switch wrapper is plain sh run by the guest: test it with a real sh,
 // real `id`, real `runuser`/`su`, on this host.
@@ -15,7 +16,7 @@ const canSwitch = isRoot && hasNode
 if (inCi && !canSwitch) throw new Error("CI must run as root with a `node` user (see .ci/run)")
 
 const runSwitch = (user: string, command: ReadonlyArray<string>, options: { path?: string; asUser?: string } = {}) => {
-  const argv = ["-c", Guest.SWITCH_USER, "bottle-supervise", user, ...command]
+  const argv = ["-c", SwitchUser.SWITCH_USER, "bottle-supervise", user, ...command]
   const [file, args] = options.asUser === undefined
     ? ["sh", argv]
     : ["runuser", ["-u", options.asUser, "--", "sh", ...argv]]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { FastCheck as fc, Redacted } from "effect"
 import { spawnSync } from "node:child_process"
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -23,10 +23,15 @@ const homeWith = (text?: string): string => {
   return home
 }
 /** The environment the CLI and the script share: only what the user switch and `agentEnv` leave. */
-const read = (limit: number, name: string, home: string, env: Record<string, string> = {}) =>
+const read = (limit: number, name: string, home: string, env: Record<string, string> = {}, token?: string) =>
   spawnSync("sh", ["-c", Guest.READ, "bottle-supervise", String(limit), name], {
     encoding: "utf8",
-    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: home, ...env }
+    env: {
+      PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+      HOME: home,
+      ...(token === undefined ? {} : { [Guest.HEADER_VAR]: JSON.stringify(`Bearer ${token}`) }),
+      ...env
+    }
   })
 
 const URLS = ["http://127.0.0.1:4318/", "http://127.0.0.1:5000/"] as const
@@ -64,11 +69,12 @@ const plan = fc.record({ url: fc.constantFrom(...URLS), token: fc.option(fc.cons
   .chain((p) => fc.constantFrom("supervise", "other").map((name) => planOf({ ...p, serverName: name })))
 
 describe("the guest's config read", () => {
-  it.prop("at or under the limit it prints the file as it is", [config], ([{ text }]) => {
+  it.prop("at or under the limit it prints the file as it is, every Authorization value scrubbed", [config, fc.option(fc.constantFrom(...TOKENS), { nil: undefined })], ([{ text }, token]) => {
     const home = homeWith(text)
-    const run = read(Buffer.byteLength(text), "supervise", home)
+    const run = read(Buffer.byteLength(text), "supervise", home, {}, token)
     expect(run.status).toBe(0)
-    expect(run.stdout).toBe(text)
+    expect(run.stdout).toBe(`${Model.scrubbed(text, token)}\n`)
+    for (const t of TOKENS) expect(run.stdout).not.toContain(t)
     expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${join(home, ".claude.json")}\n`)
     expect(Guest.readFileOf(makeAgentPlan({ home: AbsolutePath.make(home) }), run.stderr)).toBe(join(home, ".claude.json"))
   }, { fastCheck: { numRuns: 25 } })
@@ -78,12 +84,14 @@ describe("the guest's config read", () => {
     [config, plan],
     ([{ mcpServers, text }, bottle]) => {
       const supervise = bottle.supervisePlan!
-      const run = read(Buffer.byteLength(text) - 1, supervise.serverName, homeWith(text))
+      const token = supervise.token === undefined ? undefined : Redacted.value(supervise.token)
+      const run = read(Buffer.byteLength(text) - 1, supervise.serverName, homeWith(text), {}, token)
       expect(run.status).toBe(0)
       expect(run.stderr).toContain(Guest.READ_PART_MARK)
       const part: { mcpServers?: unknown } = JSON.parse(run.stdout)
-      expect(part.mcpServers).toEqual(mcpServers)
-      expect(ClaudeConfig.compare(run.stdout, supervise)).toEqual(ClaudeConfig.compare(text, supervise))
+      const whole = Model.scrubbed(text, token)
+      expect(part.mcpServers).toEqual(JSON.parse(Model.scrubbed(JSON.stringify({ mcpServers }), token)).mcpServers)
+      expect(ClaudeConfig.compare(run.stdout, supervise)).toEqual(ClaudeConfig.compare(whole, supervise))
     },
     { fastCheck: { numRuns: 200 } }
   )
@@ -277,7 +285,7 @@ describe("the file the guest's config read takes", () => {
       projects: { "/w": { mcpServers: { supervise: {} } } }
     }, null, 2)
     writeFileSync(join(home, ".claude", ".config.json"), legacy)
-    expect(read(Guest.READ_WHOLE_LIMIT, "supervise", home).stdout).toBe(legacy)
+    expect(read(Guest.READ_WHOLE_LIMIT, "supervise", home).stdout).toBe(`${legacy}\n`)
     const part = read(10, "supervise", home)
     expect(part.stderr).toContain(Guest.READ_PART_MARK)
     expect(JSON.parse(part.stdout)).toEqual({

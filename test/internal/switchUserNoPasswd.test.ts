@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { USER_MISMATCH_EXIT, USER_MISMATCH_MARK } from "../../src/internal/classify.js"
 import * as Guest from "../../src/internal/guest.js"
+import * as SwitchUser from "../../src/internal/switchUser.js"
 import { gatedOn } from "../e2e/prerequisites.js"
 import { isRoot } from "../support/standin.js"
 import { planOf } from "../support/plans.js"
@@ -31,7 +32,7 @@ gatedOn("the guest's user switch, exec landing as a uid with no passwd entry", m
   describe(title, () => {
     it("refuses with the uid, said once", () => {
       const uid = String(unnamedUid)
-      const argv = Guest.asAgent(planOf({ url: "http://127.0.0.1:4318/" }).agent, ["true"])
+      const argv = SwitchUser.wrap(planOf({ url: "http://127.0.0.1:4318/" }).agent.user, Guest.asAgent(planOf({ url: "http://127.0.0.1:4318/" }).agent, ["true"]))
       const run = spawnSync(
         "setpriv",
         ["--reuid", uid, "--regid", uid, "--clear-groups", "--", ...argv],

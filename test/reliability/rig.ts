@@ -12,6 +12,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import type * as Sandbox from "../../src/Sandbox.js"
 import * as Smolvm from "../../src/Smolvm.js"
 
 /** Absolute path of the fault-injecting smolvm. */
@@ -49,7 +50,7 @@ export interface Rig {
   readonly binary: string
   readonly machine: (name: string, scenario: Scenario) => Machine
   /** The live layer on this rig's binary, with Node's executor. */
-  readonly layer: (options?: Omit<Smolvm.MakeOptions, "binary">) => Layer.Layer<Smolvm.Smolvm>
+  readonly layer: (options?: Omit<Smolvm.MakeOptions, "binary">) => Layer.Layer<Smolvm.Smolvm | Sandbox.Sandbox>
   /**
    * Every live process started through this rig, found by the FAULT_DIR its
    * wrapper exports (children inherit it): catches what never wrote a pid.

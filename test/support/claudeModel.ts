@@ -42,14 +42,13 @@ export const makeState = (): ModelState => ({ files: new Map(), reachable: true,
 const ok = (stdout = ""): FakeReply => ({ exitCode: 0, stdout })
 const exit1 = (stderr: string): FakeReply => ({ exitCode: 1, stderr })
 
-/** Splits the library's argv into the agent's env and the command it runs. */
-export const parseArgv = (argv: ReadonlyArray<string>) => {
-  if (argv[0] !== "sh" || argv[1] !== "-c" || argv[2] !== Guest.SWITCH_USER || argv[5] !== "env") {
+/** Splits the library's argv (`env ... sh -c SCRIPT ...`, run as `user`) into the agent's env and the command. */
+export const parseArgv = (argv: ReadonlyArray<string>, user = "node") => {
+  if (argv[0] !== "env") {
     throw new Error(`unexpected argv shape: ${JSON.stringify(argv)}`)
   }
-  const user = argv[4]!
   const env: Record<string, string> = {}
-  let i = 6
+  let i = 1
   const unset: Array<string> = []
   while (argv[i] === "-u") {
     unset.push(argv[i + 1]!)
@@ -162,61 +161,104 @@ const configPath = (state: ModelState, env: Record<string, string>) =>
     CLAUDE_CODE_CUSTOM_OAUTH_URL: env["CLAUDE_CODE_CUSTOM_OAUTH_URL"]
   }, modelFs(state))
 
+/**
+ * Every `Authorization` value scrubbed as the guest's awk does: the plan's own becomes the placeholder,
+ * any other `[REDACTED]`. Takes and gives JSON laid out with two-space indentation.
+ */
+export const scrubbed = (text: string, token: string | undefined): string => {
+  const ours = token === undefined ? undefined : `Bearer ${token}`
+  const mark = (text: string): string => text === ours ? Guest.TOKEN_PLACEHOLDER_HEADER : text
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk)
+    if (typeof value === "string") return mark(value)
+    if (typeof value !== "object" || value === null) return value
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [
+      mark(key),
+      /^authorization$/i.test(key) && typeof inner === "string"
+        ? inner === ours ? Guest.TOKEN_PLACEHOLDER_HEADER : "[REDACTED]"
+        : walk(inner)
+    ]))
+  }
+  return JSON.stringify(walk(JSON.parse(text)), null, 2)
+}
+
 export const handler = (state: ModelState): FakeHandler => (call: RecordedExec) =>
   Effect.sync(() => {
-    const { command, env } = parseArgv(call.argv)
+    const { command, env } = parseArgv(call.argv, call.options.user)
     // The guest's scripts and the CLI run in the same environment, so they pick the same file.
     const path = configPath(state, env)
     const [, , script, , ...args] = command
-    if (script === Guest.READ) {
-      const [limit, name] = args
+    const secret = call.options.secretEnv?.[Guest.TOKEN_VAR]
+    const token = secret === undefined ? undefined : Redacted.value(secret)
+    const named = `${Guest.READ_FILE_MARK}${path}\n`
+    const read = (limit: string, name: string, mark: string): FakeReply => {
       const file = state.files.get(path)
       // The script names the file it picked on stderr first, as the real one does.
-      const named = `${Guest.READ_FILE_MARK}${path}\n`
-      if (file === undefined) return { exitCode: 1, stderr: `${named}cat: ${path}: No such file or directory\n` }
+      if (file === undefined) return { exitCode: 1, stderr: `${mark}${named}cat: ${path}: No such file or directory\n` }
       const whole = render(file)
-      if (Buffer.byteLength(whole) <= Number(limit)) return { exitCode: 0, stdout: whole, stderr: named }
+      if (Buffer.byteLength(whole) <= Number(limit)) return { exitCode: 0, stdout: `${scrubbed(whole, token)}\n`, stderr: `${mark}${named}` }
       // Past the limit the guest cuts out what reconcile reads, as the real awk does.
       const projects: Record<string, { readonly mcpServers?: Record<string, unknown> }> = JSON.parse(
         JSON.stringify(file.other["projects"] ?? {})
       )
-      const shadowing = Object.entries(projects).filter(([, p]) => p.mcpServers !== undefined && Object.hasOwn(p.mcpServers, name!))
+      const shadowing = Object.entries(projects).filter(([, p]) => p.mcpServers !== undefined && Object.hasOwn(p.mcpServers, name))
       const part = shadowing.length === 0
         ? { mcpServers: file.mcpServers }
-        : { mcpServers: file.mcpServers, projects: Object.fromEntries(shadowing.map(([path]) => [path, { mcpServers: { [name!]: {} } }])) }
-      return { exitCode: 0, stdout: `${JSON.stringify(part, null, 2)}\n`, stderr: `${named}${Guest.READ_PART_MARK}\n` }
+        : { mcpServers: file.mcpServers, projects: Object.fromEntries(shadowing.map(([path]) => [path, { mcpServers: { [name]: {} } }])) }
+      return { exitCode: 0, stdout: `${scrubbed(JSON.stringify(part), token)}\n`, stderr: `${mark}${named}${Guest.READ_PART_MARK}\n` }
     }
+    if (script === Guest.READ) return read(args[0]!, args[1]!, "")
     const file = state.files.get(path) ?? { other: { numStartups: 1, theme: "dark" }, mcpServers: {} }
-    const token = call.options.secretEnv?.[Guest.TOKEN_VAR]
     const add = (name: string, url: string): FakeReply => {
       const all = file.mcpServers
       if (Object.hasOwn(all, name)) return exit1(`MCP server ${name} already exists in user config`)
       all[name] = token === undefined
         ? { type: "http", url }
-        : { type: "http", url, headers: { Authorization: `Bearer ${Redacted.value(token)}` } }
+        : { type: "http", url, headers: { Authorization: `Bearer ${token}` } }
       state.files.set(path, file)
       return ok(`Added HTTP MCP server ${name} with URL: ${url} to user config\nFile modified: ${path}\n`)
     }
     switch (script) {
-      case Guest.ADD:
-        return add(args[0]!, args[1]!)
+      case Guest.ENSURE: {
+        const [name, url, limit] = args as [string, string, string]
+        const existing = state.files.get(path)
+        if (existing === undefined || !render(existing).includes(`"${name}"`)) {
+          const added = add(name, url)
+          if (added.exitCode === 0) return { exitCode: 0, stderr: `${Guest.STEP_MARK}add\n${added.stdout ?? ""}` }
+          return { exitCode: added.exitCode, stderr: `${Guest.STEP_MARK}add\n${added.stderr ?? ""}${Guest.FAILED_MARK}claude mcp add (exit 1)\n` }
+        }
+        return read(limit, name, `${Guest.STEP_MARK}read\n`)
+      }
       case Guest.REPLACE: {
-        // The script ignores remove's failure; the add then reports what is left.
-        if (!state.removeFails) delete file.mcpServers[args[0]!]
-        return add(args[0]!, args[1]!)
+        const mark = `${Guest.STEP_MARK}replace\n`
+        if (state.removeFails) {
+          return {
+            exitCode: 1,
+            stderr: `${mark}Error: failed to write the config\n${Guest.FAILED_MARK}claude mcp remove (exit 1); the entry was left as it was\n`
+          }
+        }
+        delete file.mcpServers[args[0]!]
+        const added = add(args[0]!, args[1]!)
+        return { ...added, stderr: `${mark}${added.stderr ?? ""}` }
       }
       case Guest.GET: {
         const server = file.mcpServers[args[0]!]
-        if (server === undefined) return exit1(`No MCP server named "${args[0]}". Configured servers:`)
+        // The script exits 0 and marks the CLI's own exit 1.
+        if (server === undefined) {
+          return { exitCode: 0, stderr: `No MCP server named "${args[0]}". Configured servers:\n${Guest.CLI_EXIT_MARK}1\n` }
+        }
         const status = state.reachable
           ? "Status: ✔ Connected"
           : "Status: ✘ Failed to connect\n  Issue: ECONNREFUSED: Unable to connect. Is the computer able to access the url?"
-        const headers = Object.entries(server.headers ?? {}).map(([k, v]) => `    ${k}: ${v}`).join("\n")
-        return ok(
-          `${args[0]}:\n  Scope: User config (available in all your projects)\n  ${status}\n  Type: http\n  URL: ${server.url}\n` +
+        // Header values are cut in the guest.
+        const headers = Object.keys(server.headers ?? {}).map((k) => `    ${k}: [REDACTED]`).join("\n")
+        return {
+          exitCode: 0,
+          stdout: `${args[0]}:\n  Scope: User config (available in all your projects)\n  ${status}\n  Type: http\n  URL: ${server.url}\n` +
             (headers === "" ? "" : `  Headers:\n${headers}\n`) +
-            `\nTo remove this server, run: claude mcp remove ${args[0]} -s user\n`
-        )
+            `\nTo remove this server, run: claude mcp remove ${args[0]} -s user\n`,
+          stderr: `${Guest.CLI_EXIT_MARK}0\n`
+        }
       }
       default:
         throw new Error(`unexpected guest script: ${script}`)
