@@ -17,14 +17,15 @@
  * the exec's `timeout`, or when the caller interrupts it, the client is
  * stopped on the host and a second, bounded `docker exec` (as the exec's user,
  * running a fixed `sh` script) SIGKILLs every process of the container that
- * carries the marker or shares a session with one that does. The call returns
+ * carries the marker or shares a session with one that does (the same
+ * happens when the client is killed by someone else). The call returns
  * within the timeout, the kill grace and that second exec's bound (5 s; about
  * 0.3 s in practice). The container needs `sh` for this. If the launcher
  * itself dies, nothing ends the command: removing the container does.
  *
  * How docker's answers are read (`ExecFailed.reason`; exit 1 and 126 count as
- * docker's only with its exact first line, naming this exec's container,
- * user or command, and no output on stdout):
+ * docker's only when its exact sentence is the first line of the only stream
+ * with output, naming this exec's container, user or command):
  *
  * | docker says | reason | transient |
  * | --- | --- | --- |

@@ -6,7 +6,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, Layer, Redacted } from "effect"
+import { ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, Layer, Redacted, Tracer } from "effect"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -370,7 +370,7 @@ describe("Docker.layer: deadlines and interruption kill inside the container", (
       const elapsed = Date.now() - started
       expect(error).toMatchObject({ reason: "Timeout", backend: "docker", stdout: "partial\n" })
       expect(error.detail).toBe(
-        "docker exec has no timeout; at the host's deadline of 1s its client was stopped and 2 of its processes in the container were killed"
+        "docker exec has no timeout; at the host's deadline of 1s its client was stopped and 2 processes it started in the container were killed"
       )
       expect(error.transient).toBe(false)
       // 1 s, SIGTERM ignored for the 500 ms grace, SIGKILL, then the kill exec.
@@ -417,11 +417,45 @@ describe("Docker.layer: deadlines and interruption kill inside the container", (
       for (const pid of stub.pids()) expect(alive(pid)).toBe(false)
     }), 20_000)
 
+  it.live("a client killed by someone else is ClientSignal, and the command is killed in the container too", () =>
+    Effect.gen(function*() {
+      const stub = makeStub({ scenario: "signal", stdout: "partial\n" })
+      const error = yield* failure(stub, "c", ["sleep", "300"], { user: "node" })
+      expect(error).toMatchObject({ reason: "ClientSignal", signal: "SIGKILL", backend: "docker", stdout: "partial\n" })
+      expect(error.detail).toBe("the docker client died; 2 processes it started in the container were killed")
+      expect(stub.calls()).toEqual(["main", "kill"])
+      expect(stub.killArgv().slice(0, 4)).toEqual(["exec", "-u", "node", "c"])
+    }))
+
   it.live("an exec that finishes runs no kill exec", () =>
     Effect.gen(function*() {
       const stub = makeStub({ exit: 5 })
       yield* failure(stub, "c", ["false"], { timeout: "5 seconds" })
       expect(stub.calls()).toEqual(["main"])
+    }))
+})
+
+describe("Docker.containerExec's span", () => {
+  it.live("is named Docker.containerExec and carries the target and argv[0] only: no env, no secret, no argument", () =>
+    Effect.gen(function*() {
+      const base = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        context: base.context,
+        span: (...args) => {
+          const span = base.span(...args)
+          spans.push(span)
+          return span
+        }
+      })
+      const stub = makeStub()
+      yield* exec(stub, "bottle-1", ["claude", "mcp", "add", "--header", "Authorization: Bearer argv-secret"], {
+        env: { VISIBLE: "env-value" },
+        secretEnv: { T: Redacted.make("secret-value") }
+      }).pipe(Effect.withTracer(recording))
+      const span = spans.find((s) => s.name === "Docker.containerExec")
+      expect(span).toBeDefined()
+      expect(Object.fromEntries(span?.attributes ?? [])).toEqual({ "docker.target": "bottle-1", "docker.command": "claude" })
     }))
 })
 

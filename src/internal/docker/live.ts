@@ -55,8 +55,10 @@ const killWords = (outcome: KillOutcome): string =>
   outcome._tag === "NotKilled"
     ? `its processes in the container could not be killed: ${outcome.why}`
     : outcome.count === 0
-    ? "no process of it was left in the container"
-    : `${outcome.count} of its process${outcome.count === 1 ? "" : "es"} in the container ${outcome.count === 1 ? "was" : "were"} killed`
+    ? "no process it started was left in the container"
+    : outcome.count === 1
+    ? "1 process it started in the container was killed"
+    : `${outcome.count} processes it started in the container were killed`
 
 /** The `detail` of a Timeout: docker's exec has no deadline of its own, so this one is always the host's. @internal */
 export const timeoutDetail = (timeout: Duration.Duration, outcome: KillOutcome): string =>
@@ -140,7 +142,13 @@ export const make = (options: MakeOptions = {}) =>
         ).pipe(Effect.mapError(startFailed))
 
         const read = (ran: ClientProcess.ClientRun): Effect.Effect<ExecResult, ExecFailed> => {
-          if (ran.exit._tag === "Signaled") return Effect.fail(failed({ reason: "ClientSignal", signal: ran.exit.signal }))
+          if (ran.exit._tag === "Signaled") {
+            // Someone else killed the client: the command runs on in the container, and nobody
+            // would ever read its result, so it ends with the call, as at a deadline.
+            const signal = ran.exit.signal
+            return Effect.flatMap(killInside(p), (outcome) =>
+              Effect.fail(failed({ reason: "ClientSignal", signal, detail: `the docker client died; ${killWords(outcome)}` })))
+          }
           const exitCode = ran.exit.code
           const stderr = err.result(p.secrets).text
           const stdout = out.result(p.secrets).text
