@@ -42,6 +42,9 @@
  * | exit 128+n for a signal n | `GuestSignal` | no |
  * | any other exit | `NonZeroExit` | no |
  * | no answer by the deadline | `Timeout` | no |
+ * | the client killed by a signal | `ClientSignal` | no |
+ * | the client not started: the host is out of processes, descriptors or memory | `SpawnFailed` | yes |
+ * | the client not started: the argv or environment is too large (E2BIG) | `InvalidRequest` | no |
  *
  * @since 0.2.0
  */

@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import * as Docker from "../src/Docker.js"
+import * as Logger from "../src/Logger.js"
 import { classify, isTransientDockerError } from "../src/internal/docker/classify.js"
 import { KILL_SCRIPT } from "../src/internal/docker/killScript.js"
 import { KILL_EXEC_TIMEOUT } from "../src/internal/docker/live.js"
@@ -425,6 +426,21 @@ describe("Docker.layer: deadlines and interruption kill inside the container", (
       expect(error.detail).toBe("the docker client died; 2 processes it started in the container were killed")
       expect(stub.calls()).toEqual(["main", "kill"])
       expect(stub.killArgv().slice(0, 4)).toEqual(["exec", "-u", "node", "c"])
+    }))
+
+  it.live("an interrupted exec whose kill fails says so in a warning, since no caller sees an error", () =>
+    Effect.gen(function*() {
+      const stub = makeStub({ scenario: "hang", kill: "fail" })
+      const [, logs] = yield* Logger.capture(Effect.gen(function*() {
+        const fiber = yield* Effect.fork(exec(stub, "c", ["sleep", "300"], { timeout: "60 seconds" }))
+        while (!stub.calls().includes("main")) yield* Effect.sleep("20 millis")
+        yield* Fiber.interrupt(fiber)
+      }))
+      expect(logs.map((log) => [log.level, log.message, log.annotations[Logger.LogKeys.target]])).toEqual([[
+        "WARN",
+        "interrupted exec on container c: its processes in the container could not be killed: the kill exec exited 126: OCI runtime exec failed: exec failed: unable to start container process: exec: \"sh\": executable file not found in $PATH: unknown",
+        "c"
+      ]])
     }))
 
   it.live("an exec that finishes runs no kill exec", () =>

@@ -19,6 +19,7 @@ import type { ExecOptions, ExecResult } from "../../Sandbox.js"
 import type { ClientNotFound } from "../../SandboxError.js"
 import { ClientNotFound as ClientNotFoundError, ExecFailed } from "../../SandboxError.js"
 import type { MakeOptions, Service } from "../../Docker.js"
+import { LogKeys } from "../../Logger.js"
 import * as Binary from "../binary.js"
 import type { Collector } from "../boundedOutput.js"
 import * as ClientProcess from "../clientProcess.js"
@@ -167,7 +168,7 @@ export const make = (options: MakeOptions = {}) =>
               Effect.flatMap(killInside(p), (outcome) =>
                 outcome._tag === "NotKilled"
                   ? Effect.logWarning(`interrupted exec on container ${p.target}: ${killWords(outcome)}`).pipe(
-                    Effect.annotateLogs("bottle.target", p.target)
+                    Effect.annotateLogs(LogKeys.target, p.target)
                   )
                   : Effect.void)
             ),
