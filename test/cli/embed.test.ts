@@ -38,9 +38,10 @@ describe("Cli.run", () => {
         withGuest(() => Effect.succeed({ exitCode: 0 }))
       )
       expect(code).toBe(Cli.ExitCode.Ok)
-      expect(out.map((line) => JSON.parse(line))).toEqual([
+      expect(out).toHaveLength(1)
+      expect(JSON.parse(out[0] ?? "")).toMatchObject(
         { _tag: "Registered", target: "b1", serverName: "supervise", url: URL_A, execs: 1 }
-      ])
+      )
     }))
 
   it.live("returns 1 for Failed", () =>
@@ -56,11 +57,24 @@ describe("Cli.run", () => {
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 0 }))
       const code = yield* Cli.run(argv("verify", "--machine", "b1", "--url", "file:///etc/passwd")).pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service),
+        Effect.provide(fake.layer),
         Effect.provide(Layer.merge(NodeContext.layer, Quiet))
       )
       expect(code).toBe(Cli.ExitCode.Usage)
       expect(err.join("\n")).toContain("--url: must use http or https")
       expect(yield* fake.calls).toEqual([])
+    }))
+
+  it.live("leaves Node's process alone: no signal handler, no exit code, whatever the outcome", () =>
+    Effect.gen(function*() {
+      const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+      const listeners = signals.map((signal) => process.listenerCount(signal))
+      const exitCode = process.exitCode
+      const code = yield* Cli.run(argv("provision", "--machine", "b1", "--url", URL_A)).pipe(
+        withGuest(() => Effect.succeed({ exitCode: 1, stderr: "Error: vm not found: b1" }))
+      )
+      expect(code).toBe(Cli.ExitCode.NotOk)
+      expect(signals.map((signal) => process.listenerCount(signal))).toEqual(listeners)
+      expect(process.exitCode).toBe(exitCode)
     }))
 })

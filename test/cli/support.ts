@@ -68,12 +68,14 @@ export const buildBin = (): string => {
 
 /**
  * The built bin for the calling test file: built once, before its tests; read
- * `path` inside a test.
+ * `path` inside a test. `BOTTLE_SUPERVISE_TEST_BIN` names another bin.js to
+ * test instead.
  */
 export const useBuiltBin = (): { readonly path: string } => {
   const built = { path: "" }
   beforeAll(() => {
-    built.path = buildBin()
+    // Another build's bin (an earlier commit's, say, to see a new test fail there).
+    built.path = process.env["BOTTLE_SUPERVISE_TEST_BIN"] ?? buildBin()
   })
   return built
 }
@@ -89,9 +91,17 @@ export const cleanupAfterEach = (): ((...cleanups: Array<() => void>) => void) =
 
 export interface Run {
   readonly code: number | null
+  readonly signal: NodeJS.Signals | null
   readonly stdout: string
   readonly stderr: string
 }
+
+/**
+ * How a child ended, for an assertion's message: a failing expectation on a
+ * spawned CLI shows the exit code, the signal and what it said on stderr.
+ */
+export const show = (run: Run): string =>
+  `exit ${run.code}, signal ${run.signal}, stderr:\n${run.stderr.length > 4000 ? `${run.stderr.slice(0, 4000)}…` : run.stderr}`
 
 /** Runs `node <bin> ...args` with `env` on top of a minimal environment. */
 export const runBin = (
@@ -110,7 +120,7 @@ export const runBin = (
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
     child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
 
 export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
@@ -138,4 +148,29 @@ export const makeGuest = () => {
   }
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true })
   return { env, calls, config, cleanup }
+}
+
+/** Whether util-linux `script` is here to give a child a terminal. */
+export const hasScript = (): boolean => spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0
+
+const shellWord = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`
+
+/**
+ * Runs `node <bin> ...args` with a pseudo-terminal as its stdin, stdout and
+ * stderr (util-linux `script`), as an operator's shell would. Both streams
+ * come back together, with the terminal's `\r\n` line ends.
+ */
+export const runOnTerminal = (
+  bin: string,
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): Run => {
+  const command = [process.execPath, bin, ...args].map(shellWord).join(" ")
+  const ran = spawnSync("script", ["-qec", command, "/dev/null"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), TERM: "xterm", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  return { code: ran.status, signal: ran.signal, stdout: ran.stdout, stderr: ran.stderr }
 }

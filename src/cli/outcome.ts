@@ -7,7 +7,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type * as ProvisionSupervise from "../../ProvisionSupervise.js"
+import type * as ProvisionSupervise from "../ProvisionSupervise.js"
 import { OutcomeNotOk } from "./errors.js"
 
 const plural = (n: number) => `${n} exec${n === 1 ? "" : "s"}`

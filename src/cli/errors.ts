@@ -1,5 +1,5 @@
 /**
- * The CLI's own failures, beside the library's `SmolvmNotFound`: each maps to
+ * The CLI's own failures, beside the library's `ClientNotFound`: each maps to
  * one exit code. Public through `bottle-supervise/Cli`.
  *
  * @internal
