@@ -72,7 +72,7 @@ const program = Effect.gen(function*() {
     yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name)),
     "Registered"
   )
-  yield* say(`   → ${registered._tag} (${registered.execs} exec)`)
+  yield* say(`   → ${registered._tag} (${registered.execs} exec, ${registered.cliStarts} Claude Code start)`)
 
   const entry = yield* AgentView.readEntry(guest.configFile, "supervise")
   yield* say()
@@ -111,7 +111,9 @@ const program = Effect.gen(function*() {
     yield* withSmolvm(ProvisionSupervise.provisionSupervise(plan, guest.name)),
     "Unchanged"
   )
-  yield* say(`   → ${again._tag} (${again.execs} execs: the add said "already exists", the config matched)`)
+  yield* say(
+    `   → ${again._tag} (${again.execs} exec, ${again.cliStarts} Claude Code starts: the config, read under the bottle's lock, matched)`
+  )
 
   const moved = yield* Sidecar.scoped({ token, log: sidecarLog })
   yield* Effect.promise(() => sidecar.close())
@@ -124,7 +126,9 @@ const program = Effect.gen(function*() {
     "Replaced"
   )
   yield* say(
-    `   → ${replaced._tag} (${replaced.execs} execs; changed: ${replaced.changed.join(", ")}; was ${replaced.previousUrl ?? "?"})`
+    `   → ${replaced._tag} (${replaced.execs} execs, ${replaced.cliStarts} Claude Code starts; changed: ${
+      replaced.changed.join(", ")
+    }; was ${replaced.previousUrl ?? "?"})`
   )
   const after = yield* withSmolvm(ProvisionSupervise.verifySupervise(movedPlan, guest.name))
   yield* expectTag("verification after the move", after, "Connected")

@@ -66,8 +66,8 @@ const lastLine = (text: string): string => {
   return (lines[lines.length - 1] ?? "").trim()
 }
 
-/** What the backend's client is called in a sentence. */
-const clientOf = (self: ExecFailed): string => self.backend ?? "the sandbox client"
+/** What the backend's client is called in a sentence: smolvm unless it says docker (0.1 errors had no backend). */
+const clientOf = (self: ExecFailed): string => self.backend ?? "smolvm"
 
 const describe = (self: ExecFailed): string => {
   const docker = self.backend === "docker"

@@ -53,7 +53,7 @@ const scenario = (landing: Landing, title: string) =>
           expect(first._tag).toBe("Registered")
           expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toMatchObject({ url: "http://127.0.0.1:4318/" })
           const again = yield* ProvisionSupervise.provisionSupervise(plan, guest.name).pipe(Effect.provide(live))
-          expect(again).toMatchObject({ _tag: "Unchanged", execs: 2 })
+          expect(again).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
           // Nothing listens on the port: the agent's own check ran (it found the CLI) and says so.
           const health = yield* ProvisionSupervise.verifySupervise(plan, guest.name, { timeout: "60 seconds" }).pipe(
             Effect.provide(live)

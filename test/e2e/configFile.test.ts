@@ -144,7 +144,8 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
           cwd,
           env: { ...vars, PATH: `${shim}:${systemPath}` }
         })
-        const picked = path.resolve(cwd, read.stdout)
+        // The shim prints the name; the read passes it through its scrub, which ends the line.
+        const picked = path.resolve(cwd, read.stdout.replace(/\n$/, ""))
         const label = `legacy ${legacy}, current ${current}, ${env.name}`
         // The port of the CLI's rule that the unit tests and the model use agrees too.
         const ported = Model.pickConfigFile(cliEnv, {
@@ -213,7 +214,7 @@ gated("the guest's config read and the real claude CLI, as an agent who cannot l
           ...as,
           env: { ...env, PATH: `${shim}:${systemPath}` }
         })
-        expect(read.stdout).toBe(path.join(cfg, ".config.json"))
+        expect(read.stdout).toBe(`${path.join(cfg, ".config.json")}\n`)
         const added = await run(CLAUDE_BIN, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
           ...as,
           env: { ...env, PATH: systemPath }
@@ -308,12 +309,12 @@ const provisionScenario = (landing: Landing, title: string) =>
             expect(yield* AgentView.readEntry(file, "supervise")).toMatchObject({ url: "http://127.0.0.1:4001/" })
 
             const again = yield* provision("http://127.0.0.1:4001/")
-            expect(again).toMatchObject({ _tag: "Unchanged", execs: 2 })
+            expect(again).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
 
             const moved = yield* provision("http://127.0.0.1:4002/")
             expect(moved).toMatchObject({
               _tag: "Replaced",
-              execs: 3,
+              execs: 2,
               changed: ["url"],
               previousUrl: "http://127.0.0.1:4001/"
             })

@@ -46,14 +46,14 @@ gatedOn("npm run demo", claudeProblem(), (title) =>
           const step of [
             /1\. Reference supervise sidecar listening at http:\/\/127\.0\.0\.1:\d+\//,
             /2\. Stand-in guest "demo-bottle": exec lands as/,
-            /→ Registered \(1 exec\)/,
+            /→ Registered \(1 exec, 1 Claude Code start\)/,
             /"Authorization": "Bearer \[REDACTED\]"/,
             /5\. verifySupervise[\s\S]*→ Connected/,
             /- pipelock-block: /,
             /- capability-block: /,
             /agent ← sidecar: Recorded as request #1/,
-            /→ Unchanged \(2 execs/,
-            /→ Replaced \(3 execs; changed: url; was http:\/\/127\.0\.0\.1:\d+\/\)/,
+            /→ Unchanged \(1 exec, 0 Claude Code starts/,
+            /→ Replaced \(2 execs, 2 Claude Code starts; changed: url; was http:\/\/127\.0\.0\.1:\d+\/\)/,
             /verifySupervise → Connected/
           ]
         ) expect(ran.stdout).toMatch(step)

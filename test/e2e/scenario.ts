@@ -97,7 +97,7 @@ export const scenario = (landing: Landing, title: string): void =>
           const { guest, sidecar } = yield* Fixture
           const outcome = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name))
           expect(outcome._tag).toBe("Unchanged")
-          if (outcome._tag === "Unchanged") expect(outcome.execs).toBe(2)
+          if (outcome._tag === "Unchanged") expect([outcome.execs, outcome.cliStarts]).toEqual([1, 0])
         }))
 
       it.effect("a new port is Replaced; a server registered beforehand with the real CLI is kept", () =>
@@ -110,14 +110,15 @@ export const scenario = (landing: Landing, title: string): void =>
             guest.name,
             Guest.asAgent(plan.agent, [
               "claude", "mcp", "add", "--scope", "user", "--transport", "http", "other", "http://127.0.0.1:9/other"
-            ])
+            ]),
+            { user: plan.agent.user }
           )
           const outcome = yield* withoutToken(ProvisionSupervise.provisionSupervise(plan, guest.name))
           expect(outcome._tag).toBe("Replaced")
           if (outcome._tag === "Replaced") {
             expect(outcome.changed).toEqual(["url"])
             expect(outcome.previousUrl).toBe(sidecar.url)
-            expect(outcome.execs).toBe(3)
+            expect([outcome.execs, outcome.cliStarts]).toEqual([2, 2])
           }
           const servers = yield* AgentView.readServers(guest.configFile)
           expect(servers["other"]).toEqual({ type: "http", url: "http://127.0.0.1:9/other" })
@@ -129,7 +130,7 @@ export const scenario = (landing: Landing, title: string): void =>
           expect(yield* configOwner).toBe(setup.agent.uid)
         }))
 
-      it.effect("a config grown to MBs (thousands of projects) still reconciles: Unchanged in 2 execs, Replaced in 3", () =>
+      it.effect("a config grown to MBs (thousands of projects) still reconciles: Unchanged in 1 exec, Replaced in 2", () =>
         Effect.gen(function*() {
           const { guest, moved, sidecar } = yield* Fixture
           // Claude Code keeps state for every directory it ever ran in, in its own layout.
@@ -149,11 +150,11 @@ export const scenario = (landing: Landing, title: string): void =>
           expect(fs.statSync(guest.configFile).size).toBeGreaterThan(12 * 1024 * 1024)
 
           const same = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
-          expect(same).toMatchObject({ _tag: "Unchanged", execs: 2 })
+          expect(same).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
           const back = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name))
-          expect(back).toMatchObject({ _tag: "Replaced", execs: 3, changed: ["url"], previousUrl: moved.url })
+          expect(back).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: moved.url })
           const again = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
-          expect(again).toMatchObject({ _tag: "Replaced", execs: 3, changed: ["url"], previousUrl: sidecar.url })
+          expect(again).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: sidecar.url })
 
           const after: { projects?: Record<string, unknown> } = JSON.parse(fs.readFileSync(guest.configFile, "utf8"))
           expect(Object.keys(after.projects ?? {}).length).toBeGreaterThanOrEqual(PROJECTS)

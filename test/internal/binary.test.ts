@@ -74,7 +74,7 @@ describe("SMOLVM_BIN", () => {
         }))
       )
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toStrictEqual(
-        Option.some(expect.objectContaining({ _tag: "SmolvmNotFound", binary: "smolvm", reason: "NotFound" }))
+        Option.some(expect.objectContaining({ _tag: "ClientNotFound", binary: "smolvm", reason: "NotFound" }))
       )
     }))
 })
@@ -86,11 +86,11 @@ describe("a binary path spawn cannot take", () => {
       ["containing NUL", "/opt/smol\u0000vm", "the path contains a NUL character"]
     ] as const
   ) {
-    it.live(`${what}: machineExec and provisionSupervise fail with SmolvmNotFound, not a defect`, () =>
+    it.live(`${what}: machineExec and provisionSupervise fail with ClientNotFound, not a defect`, () =>
       Effect.gen(function*() {
         const fromExec = yield* Effect.exit(exec.pipe(Effect.provide(liveWith(binary))))
         expect(fromExec).toStrictEqual(
-          Exit.fail(new SmolvmNotFound({ binary, reason: "NotFound", detail: words }))
+          Exit.fail(new SmolvmNotFound({ binary, reason: "NotFound", detail: words, backend: "smolvm" }))
         )
         if (Exit.isFailure(fromExec)) {
           expect(Cause.pretty(fromExec.cause)).toContain(
@@ -103,7 +103,7 @@ describe("a binary path spawn cannot take", () => {
           )
         )
         expect(Exit.isFailure(fromProvision) && Cause.isDie(fromProvision.cause)).toBe(false)
-        expect(fromProvision).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "SmolvmNotFound" } } })
+        expect(fromProvision).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "ClientNotFound" } } })
       }))
   }
 })

@@ -279,10 +279,10 @@ describe("provisioning over a config with an odd project", () => {
       const run = (url: string) =>
         Effect.flatMap(Smolvm.makeTest(Model.handler(state)), (fake) =>
           ProvisionSupervise.provisionSupervise(Plans.planOf({ url }), "bottle-1").pipe(
-            Effect.provideService(Smolvm.Smolvm, fake.service)
+            Effect.provide(fake.layer)
           ))
       expect(yield* run(URL_A)).toMatchObject({ _tag: "Registered" })
-      expect(yield* run(URL_A)).toMatchObject({ _tag: "Unchanged", execs: 2 })
+      expect(yield* run(URL_A)).toMatchObject({ _tag: "Unchanged", execs: 1 })
       expect(yield* run(URL_B)).toMatchObject({ _tag: "Replaced", previousUrl: URL_A, changed: ["url"] })
       expect(state.files.get(path)!.mcpServers["supervise"]).toEqual({ type: "http", url: URL_B })
     }))

@@ -4,7 +4,6 @@ import { chmodSync, mkdtempSync, symlinkSync } from "node:fs"
 import { tmpdir, userInfo } from "node:os"
 import { join } from "node:path"
 import { USER_MISMATCH_EXIT } from "../../src/internal/classify.js"
-import * as Guest from "../../src/internal/guest.js"
 import * as SwitchUser from "../../src/internal/switchUser.js"
 
 // The user-switch wrapper is plain sh run by the guest: test it with a real sh,

@@ -75,7 +75,7 @@ describe("exec slots and writer locks (test layer)", () => {
           ...Array.from({ length: 4 }, (_, i) => provisionSupervise(plan, `other-${i}`, { timeout: "10 seconds" }))
         ],
         { concurrency: "unbounded" }
-      ).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+      ).pipe(Effect.provide(fake.layer))
       expect(outcomes.map((o) => o._tag)).toEqual(Array.from({ length: 8 }, () => "Registered"))
       expect(maxPerTarget.get("racer")).toBe(1)
       expect(maxTotal()).toBeGreaterThanOrEqual(4)
@@ -88,13 +88,13 @@ describe("exec slots and writer locks (test layer)", () => {
       const plan = planOf({ url: "http://127.0.0.1:4318/" })
       const stuck = yield* Effect.fork(
         provisionSupervise(plan, "bottle-1", { timeout: "5 seconds" }).pipe(
-          Effect.provideService(Smolvm.Smolvm, fake.service)
+          Effect.provide(fake.layer)
         )
       )
       while ((yield* Ref.get(started)) === 0) yield* Effect.sleep("5 millis")
       const [outcome, ms] = yield* timed(
         provisionSupervise(plan, "bottle-1", { timeout: "300 millis" }).pipe(
-          Effect.provideService(Smolvm.Smolvm, fake.service)
+          Effect.provide(fake.layer)
         )
       )
       expect(ms).toBeLessThan(1_500)
@@ -238,8 +238,10 @@ describe("the real claude CLI, 16 bottles + 4 racers on one", () => {
           expect(JSON.stringify(b.machine.calls())).not.toContain(token)
           expect(survivors(b.machine.pids())).toEqual([])
         }
-        // Racers: one add, then three "already exists" + read.
-        expect(racer.machine.calls().filter((c) => c.argv.includes(Guest.ADD.replace(/\n/g, "\\n")))).toHaveLength(4)
+        // Racers: four first steps, one of which added; the other three read the entry and started no Claude Code.
+        expect(racer.machine.calls().filter((c) => c.argv.includes(Guest.ENSURE.replace(/\n/g, "\\n")))).toHaveLength(4)
+        expect(outcomes.slice(16).map((o) => o._tag === "Skipped" || o._tag === "Failed" ? -1 : o.cliStarts).sort())
+          .toEqual([0, 0, 0, 1])
         expect(ms).toBeLessThan(90_000)
       })),
     120_000

@@ -268,18 +268,20 @@ describe("every failure class has a clear message", () => {
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest((call) =>
         Effect.succeed(
-          call.argv.includes(Guest.READ)
-            ? { exitCode: 0, stdout: `{"mcpServers":{},"pad":"${"x".repeat(9 * 1024 * 1024)}"}` }
-            : call.argv.includes(Guest.REPLACE)
-            ? { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
-            : { exitCode: 1, stderr: "MCP server supervise already exists in user config\n" }
+          call.argv.includes(Guest.ENSURE)
+            ? {
+              exitCode: 0,
+              stdout: `{"mcpServers":{},"pad":"${"x".repeat(9 * 1024 * 1024)}"}`,
+              stderr: `${Guest.STEP_MARK}read\n`
+            }
+            : { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
         )
       )
       const outcome = yield* provisionSupervise(planOf({ url: "http://127.0.0.1:4318/" }), "bottle-1").pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service)
+        Effect.provide(fake.layer)
       )
-      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 3, changed: [] })
-      expect((yield* fake.calls).map((call) => call.argv.includes(Guest.REPLACE))).toEqual([false, false, true])
+      expect(outcome).toMatchObject({ _tag: "Replaced", execs: 2, changed: [] })
+      expect((yield* fake.calls).map((call) => call.argv.includes(Guest.REPLACE))).toEqual([false, true])
     }))
 
   it.effect("invalid plan: a ParseError that names the field and never prints the token", () =>

@@ -101,7 +101,7 @@ describe("retries follow the rules for any fault sequence", () => {
         const outcome = yield* provisionSupervise(plan, TARGET, {
           timeout: "1 minute",
           retry: Schedule.recurs(limit)
-        }).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+        }).pipe(Effect.provide(fake.layer))
         const calls = yield* fake.calls
 
         // The model: walk the script.
@@ -133,7 +133,7 @@ describe("retries follow the rules for any fault sequence", () => {
         const deadline = seconds * 1000
         const fake = yield* scripted(script, delays)
         const fiber = yield* provisionSupervise(plan, TARGET, { timeout: Duration.seconds(seconds) }).pipe(
-          Effect.provideService(Smolvm.Smolvm, fake.service),
+          Effect.provide(fake.layer),
           Effect.fork
         )
         yield* TestClock.adjust(Duration.seconds(seconds))
@@ -185,7 +185,7 @@ describe("retries follow the rules for any fault sequence", () => {
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest(() => Effect.succeed(replies.notRunning))
       const fiber = yield* provisionSupervise(plan, TARGET, { timeout: "10 seconds" }).pipe(
-        Effect.provideService(Smolvm.Smolvm, fake.service),
+        Effect.provide(fake.layer),
         Effect.fork
       )
       yield* TestClock.adjust("10 seconds")
@@ -207,7 +207,7 @@ describe("retries follow the rules for any fault sequence", () => {
       const outcome = yield* provisionSupervise(plan, TARGET, {
         timeout: "10 seconds",
         retry: Schedule.recurs(2)
-      }).pipe(Effect.provideService(Smolvm.Smolvm, fake.service))
+      }).pipe(Effect.provide(fake.layer))
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 3, error: { reason: "MachineNotRunning" } })
     }))
 

@@ -102,7 +102,7 @@ describe("spawn errors from the executor", () => {
           throw errnoError("ENAMETOOLONG", "spawn")
         })
       ))))
-      expect(thrown).toMatchObject({ _tag: "SmolvmNotFound", reason: "Unknown" })
+      expect(thrown).toMatchObject({ _tag: "ClientNotFound", reason: "Unknown" })
       expect(thrown.message).toContain("ENAMETOOLONG")
     }))
 
