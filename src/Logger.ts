@@ -15,6 +15,7 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as EffectLogger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Shown from "./internal/shown.js"
 
 /**
  * The log annotation keys the library sets on everything it logs.
@@ -114,7 +115,11 @@ const operatorLine = (options: EffectLogger.Logger.Options<unknown>): string => 
   const prefix = options.logLevel._tag === "Warning" ? "warning" : options.logLevel.label.toLowerCase()
   // An error logged with its cause (runMain's report of a failed program) says what failed.
   const cause = Cause.isEmpty(options.cause) ? "" : `${entry.message === "" ? "" : "\n"}${Cause.pretty(options.cause)}`
-  return `bottle-supervise${where === undefined ? "" : `[${where}]`} ${prefix}: ${entry.message}${cause}`
+  // One entry, one line: control characters in the message or the target (a guest's words, a
+  // launcher's string) are escaped, so nothing can start a line of its own or drive the terminal.
+  return `bottle-supervise${where === undefined ? "" : `[${Shown.escape(where)}]`} ${prefix}: ${
+    Shown.escape(entry.message)
+  }${cause}`
 }
 
 /**

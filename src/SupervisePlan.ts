@@ -19,7 +19,17 @@ const UNSAFE = /[\s\u0000-\u001f\u007f-\u009f]/
 // and `http://@h/` parses as having no credentials.
 const SCHEME_AND_SLASHES = /^https?:\/\/(?!\/)/i
 
+/**
+ * The longest URL and path a plan may hold. Every plan string reaches a
+ * command line (the guest's argv, inside the client's): past about 128 KiB one
+ * argument is more than the kernel takes (E2BIG), and Claude Code refuses URLs
+ * far shorter than that. Bounded at decode, so no plan can fail a spawn.
+ */
+const MAX_URL_LENGTH = 4096
+const MAX_PATH_LENGTH = 4096
+
 const urlProblem = (input: string): string | undefined => {
+  if (input.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`
   if (UNSAFE.test(input)) return "must not contain whitespace or control characters"
   if (input.includes("\\")) return "must not contain a backslash (\\)"
   let url: URL
@@ -142,6 +152,7 @@ export const UserName = Schema.String.pipe(
 export type UserName = typeof UserName.Type
 
 const pathProblem = (path: string): string | undefined => {
+  if (path.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters (PATH_MAX)`
   if (!path.startsWith("/")) return "must be an absolute path"
   if (UNSAFE.test(path)) return "must not contain whitespace or control characters"
   if (path.split("/").some((part) => part === "." || part === "..")) return "must not contain . or .. segments"
