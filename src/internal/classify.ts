@@ -157,6 +157,28 @@ export const isTransientSmolvmError = (target: string, stderr: string): boolean 
 }
 
 /**
+ * Whether a 127 is the host's shell refusing the client binary itself, with
+ * the line it said so in. An executable file that is no program (a text
+ * file, a script without `#!`) is run by `/bin/sh`, execvp's fallback for
+ * ENOEXEC, which fails on the file's first word and names the file:
+ * `<path>: 1: hello: not found` (dash), `<path>: line 1: hello: command not
+ * found` (bash, busybox). smolvm never ran, so no guest was involved. Only
+ * stderr's first line is read, and only a line naming the binary's own path
+ * (as given, or the `PATH` entry a bare name resolved to, which ends in it):
+ * smolvm's own errors start with `Error: `, and a guest's 127 names what the
+ * guest ran.
+ *
+ * @internal
+ */
+export const clientNotRunnable = (binary: string, exitCode: number, stderr: string): string | undefined => {
+  if (exitCode !== 127) return undefined
+  const first = stderr.split("\n").find((line) => line.trim().length > 0) ?? ""
+  const named = /^(.+?): (?:line )?\d+: /.exec(first)?.[1]
+  if (named === undefined) return undefined
+  return named === binary || (!binary.includes("/") && named.endsWith(`/${binary}`)) ? first : undefined
+}
+
+/**
  * The `detail` of a Timeout read from smolvm's exit 124. One text for the live
  * and the test layer, so what a launcher asserts against the fake holds live.
  *

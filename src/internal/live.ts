@@ -13,10 +13,11 @@ import { ExecFailed, ClientNotFound as ClientNotFoundError } from "../SandboxErr
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import * as Binary from "./binary.js"
 import type { Collector } from "./boundedOutput.js"
-import { classify, smolvmTimeoutDetail } from "./classify.js"
+import { classify, clientNotRunnable, smolvmTimeoutDetail } from "./classify.js"
 import * as ClientProcess from "./clientProcess.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
+import * as Shown from "./shown.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
 
 /**
@@ -77,12 +78,24 @@ export const make = (options: MakeOptions = {}) =>
 
         return ClientProcess.runClient(executor, { binary, args: p.args, env: p.env, maxOutputBytes: p.maxOutputBytes, grace }, out, err).pipe(
           Effect.mapError(startFailed),
-          Effect.flatMap((ran): Effect.Effect<ExecResult, ExecFailed> => {
+          Effect.flatMap((ran): Effect.Effect<ExecResult, ExecFailed | ClientNotFound> => {
             if (ran.exit._tag === "Signaled") return Effect.fail(failed({ reason: "ClientSignal", signal: ran.exit.signal }))
             const exitCode = ran.exit.code
             // Classified and returned raw: a short secret scrubbed out of the guest's words could
             // change what they mean. Only what is shown (an ExecFailed) is scrubbed.
             const stderr = err.result().text
+            // The binary is no program at all (the host's shell ran it as a script): the client's failure.
+            const notSmolvm = clientNotRunnable(binary, exitCode, stderr)
+            if (notSmolvm !== undefined) {
+              return Effect.fail(new ClientNotFoundError({
+                binary,
+                reason: "Unknown",
+                detail: `it is not smolvm: the host's shell ran it as a script, which failed (exit 127): ${
+                  Shown.escape(notSmolvm.slice(0, 300))
+                }`,
+                backend: "smolvm"
+              }))
+            }
             const deadlineReached = ran.elapsedMs >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
             const verdict = classify(p.target, exitCode, stderr, deadlineReached)
             if (verdict._tag === "Failure") {
