@@ -1,6 +1,8 @@
 /**
- * `--dry-run`: the smolvm command lines a command would run, rendered by the
- * same `prepare` the live service uses, so what is printed is what would run.
+ * `--dry-run`: the command lines a command would run, rendered by the same
+ * `prepare` the live service uses, for the steps the library itself lists
+ * (`Guest.provisionSteps`, `Guest.verifySteps`), so what is printed is what
+ * would run.
  *
  * @internal
  */
@@ -9,9 +11,10 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Binary from "../internal/binary.js"
 import * as Guest from "../internal/guest.js"
-import { PINNED_ENV, prepare } from "../internal/request.js"
+import { prepare } from "../internal/request.js"
 import * as Shell from "../internal/shellQuote.js"
 import { PlanError } from "./errors.js"
 import type { Resolved } from "./plan.js"
@@ -22,55 +25,83 @@ import type { Resolved } from "./plan.js"
  * @internal
  */
 export interface Step {
+  readonly name: Guest.Step["name"]
   readonly when: string
   readonly argv: ReadonlyArray<string>
   readonly hostEnv: Readonly<Record<string, string>>
   readonly commandLine: string
 }
 
-/**
- * A step to render: when it runs, the guest argv, and whether it carries the
- * token.
- *
- * @internal
- */
-export type Plan = readonly [when: string, argv: ReadonlyArray<string>, withToken: boolean]
+/** Inside double quotes, the shell still reads these. */
+const inDoubleQuotes = (text: string): string => text.replace(/[\\"$`]/g, (c) => `\\${c}`)
 
 /**
- * Renders each step as smolvm would be called. The token's host variable is
- * shown as a reference to the `--token-env` variable, never as its value.
+ * A client variable that carries the token, shown with the token replaced by
+ * a reference to the `--token-env` variable: `"$SUP_TOKEN"`, or
+ * `"\"Bearer $SUP_TOKEN\""` for one that holds it inside other text (the
+ * header the guest compares against). One that holds the token only in
+ * another spelling (escaped) is not shown at all.
+ */
+const secretShown = (value: string, token: string, reference: string): { readonly text: string; readonly shell: string } => {
+  const parts = value.split(token)
+  if (parts.length < 2) return { text: "<derived from the token; not shown>", shell: "'<not shown>'" }
+  return {
+    text: parts.join(reference),
+    shell: `"${parts.map(inDoubleQuotes).join(reference)}"`
+  }
+}
+
+/**
+ * Renders each step as the client would be called. The variables that carry
+ * the token (those the exec's secrets add to the client's environment) show
+ * a reference to the `--token-env` variable, never its value.
  *
  * @internal
  */
 export const steps = (
   resolved: Resolved,
-  plans: ReadonlyArray<Plan>,
+  guestSteps: ReadonlyArray<Guest.Step>,
   tokenEnv: Option.Option<string>,
   defaultTimeout: Duration.Duration
 ): Effect.Effect<ReadonlyArray<Step>, PlanError> =>
   Effect.gen(function*() {
     // Unlike the live layer, a dry run needs no binary to exist: an unreadable SMOLVM_BIN is shown as the default.
     const binary = yield* Effect.orElseSucceed(Binary.config, () => "smolvm")
-    const token = resolved.supervise.token
+    const { plan, supervise, target } = resolved
+    const token = supervise.token === undefined ? undefined : Redacted.value(supervise.token)
+    const reference = `$${Option.getOrElse(tokenEnv, () => "TOKEN")}`
     const out: Array<Step> = []
-    for (const [when, argv, withToken] of plans) {
-      const prepared = prepare(resolved.target, argv, {
-        timeout: resolved.timeout ?? defaultTimeout,
-        secretEnv: withToken && token !== undefined ? { [Guest.TOKEN_VAR]: token } : undefined
+    for (const step of guestSteps) {
+      // As the runner calls the service: as the agent user, with the plan's token when the step carries it.
+      const options = { user: plan.agent.user, timeout: resolved.timeout ?? defaultTimeout }
+      const prepared = prepare(target, step.argv, {
+        ...options,
+        secretEnv: step.carriesToken ? Guest.tokenEnv(supervise) : undefined
       })
       if (Either.isLeft(prepared)) return yield* new PlanError({ problems: [prepared.left.message] })
-      // The secret host variables carry the token's value: show where it comes from instead.
+      // What the client's environment holds without the secrets, to tell the variables that carry them.
+      const bare = prepare(target, step.argv, options)
+      const plain = Either.isRight(bare) ? bare.right.env : {}
       const hostEnv: Record<string, string> = {}
-      for (const key of Object.keys(prepared.right.env)) {
-        hostEnv[key] = Object.hasOwn(PINNED_ENV, key)
-          ? prepared.right.env[key] ?? ""
-          : `$${Option.getOrElse(tokenEnv, () => "TOKEN")}`
+      const assignments: Array<string> = []
+      for (const [key, value] of Object.entries(prepared.right.env)) {
+        if (token !== undefined && plain[key] !== value) {
+          const shown = secretShown(value, token, reference)
+          hostEnv[key] = shown.text
+          assignments.push(`${key}=${shown.shell}`)
+        } else {
+          hostEnv[key] = value
+          assignments.push(Shell.quote(`${key}=${value}`))
+        }
       }
-      const assignments = Object.entries(hostEnv).map(([key, value]) =>
-        Object.hasOwn(PINNED_ENV, key) ? Shell.quote(`${key}=${value}`) : `${key}="${value}"`
-      )
       const fullArgv = [binary, ...prepared.right.args]
-      out.push({ when, argv: fullArgv, hostEnv, commandLine: [...assignments, Shell.join(fullArgv)].join(" ") })
+      out.push({
+        name: step.name,
+        when: step.when,
+        argv: fullArgv,
+        hostEnv,
+        commandLine: [...assignments, Shell.join(fullArgv)].join(" ")
+      })
     }
     return out
   })
@@ -87,15 +118,13 @@ export const print = (command: "provision" | "verify", steps: ReadonlyArray<Step
       [
         `# bottle-supervise ${command} --dry-run: nothing was run. It would run:`,
         ...(steps.length > 1 ? [conditionalNote] : []),
-        // Pasted whole, the transcript runs step 1 only: a later step runs on a condition the
-        // library checks, and the config read prints the stored token in clear.
+        // Pasted whole, the transcript runs step 1 only: a later step runs on a condition the library checks.
         ...steps.flatMap((step, i) => [
           "",
-          `# ${i + 1}. ${step.when}`,
+          `# ${i + 1}. ${step.name}: ${step.when}`,
           i === 0 ? step.commandLine : step.commandLine.split("\n").map((line) => `# ${line}`).join("\n")
         ])
       ].join("\n")
     )
 
-const conditionalNote = "# Steps after the first are commented out: each runs only on the condition it names, and the " +
-  "config read prints the stored token."
+const conditionalNote = "# Steps after the first are commented out: each runs only on the condition it names."

@@ -1,6 +1,7 @@
 /**
  * What `provision` and `verify` do once their flags are parsed: resolve the
- * plan, then either render the dry run or run the library and report.
+ * plan, then either render the dry run of the library's steps or run the
+ * library and report.
  *
  * @internal
  */
@@ -12,6 +13,7 @@ import type { ClientNotFound } from "../SandboxError.js"
 import * as Guest from "../internal/guest.js"
 import * as DryRun from "./dryRun.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
+import * as FailedExec from "./failedExec.js"
 import type { PlanFlags } from "./flags.js"
 import * as Outcome from "./outcome.js"
 import * as Plan from "./plan.js"
@@ -20,29 +22,27 @@ import * as Plan from "./plan.js"
 const PROVISION_TIMEOUT = Duration.seconds(60)
 const VERIFY_TIMEOUT = Duration.seconds(90)
 
+/** How a failed exec of one of `steps` is named in the output. */
+const shortener = (resolved: Plan.Resolved, steps: ReadonlyArray<Guest.Step>): Outcome.Shorten => (error) =>
+  FailedExec.shorten(error, steps, resolved.plan.agent, resolved.supervise)
+
 /** @internal */
 export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, Sandbox> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
+    const steps = Guest.provisionSteps(plan.agent, supervise)
     if (flags.dryRun) {
-      const steps = yield* DryRun.steps(resolved, [
-        ["register: always runs (claude mcp add, as the agent user)", Guest.addArgv(plan.agent, supervise), true],
-        [
-          "only when the entry already exists: read the agent's config",
-          Guest.readConfigArgv(plan.agent, supervise),
-          false
-        ],
-        [
-          "only when the stored entry differs: replace it (claude mcp remove + add)",
-          Guest.replaceArgv(plan.agent, supervise),
-          true
-        ]
-      ], flags.tokenEnv, PROVISION_TIMEOUT)
-      return yield* DryRun.print("provision", steps, flags.json)
+      return yield* DryRun.print("provision", yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT), flags.json)
     }
     const outcome = yield* ProvisionSupervise.provisionSupervise(plan, target, timeout === undefined ? {} : { timeout })
-    return yield* Outcome.report(outcome, ProvisionSupervise.ProvisionOutcome, flags.json, Outcome.describeProvision)
+    return yield* Outcome.report(
+      outcome,
+      ProvisionSupervise.ProvisionOutcome,
+      flags.json,
+      Outcome.describeProvision,
+      shortener(resolved, steps)
+    )
   })
 
 /** @internal */
@@ -50,16 +50,16 @@ export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | Outcom
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
+    const steps = Guest.verifySteps(plan.agent, supervise)
     if (flags.dryRun) {
-      const steps = yield* DryRun.steps(resolved, [
-        [
-          "check: the agent's own health check (claude mcp get, as the agent user)",
-          Guest.getArgv(plan.agent, supervise),
-          false
-        ]
-      ], flags.tokenEnv, VERIFY_TIMEOUT)
-      return yield* DryRun.print("verify", steps, flags.json)
+      return yield* DryRun.print("verify", yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT), flags.json)
     }
     const outcome = yield* ProvisionSupervise.verifySupervise(plan, target, timeout === undefined ? {} : { timeout })
-    return yield* Outcome.report(outcome, ProvisionSupervise.VerifyOutcome, flags.json, Outcome.describeVerify)
+    return yield* Outcome.report(
+      outcome,
+      ProvisionSupervise.VerifyOutcome,
+      flags.json,
+      Outcome.describeVerify,
+      shortener(resolved, steps)
+    )
   })

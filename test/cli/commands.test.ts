@@ -1,8 +1,11 @@
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
 import * as Cli from "../../src/Cli.js"
+import * as Guest from "../../src/internal/guest.js"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
-import { cleanupAfterEach, makeGuest, runBin, STUB, useBuiltBin } from "./support.js"
+import * as SupervisePlan from "../../src/SupervisePlan.js"
+import { cleanupAfterEach, makeGuest, runBin, show, STUB, useBuiltBin } from "./support.js"
 
 const built = useBuiltBin()
 const defer = cleanupAfterEach()
@@ -196,6 +199,21 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
   })
 })
 
+/** The library's own step list for the plan the CLI builds from `--url`. */
+const libraryPlan = (url: string) => Effect.runSync(SupervisePlan.decode({ supervisePlan: { agentUrl: url } }))
+
+const DryRunJson = Schema.Struct({
+  _tag: Schema.Literal("DryRun"),
+  command: Schema.Literal("provision", "verify"),
+  steps: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    when: Schema.String,
+    argv: Schema.Array(Schema.String),
+    hostEnv: Schema.Record({ key: Schema.String, value: Schema.String }),
+    commandLine: Schema.String
+  }))
+})
+
 describe("--dry-run", () => {
   it("provision prints the three possible smolvm command lines and runs nothing", async () => {
     const g = guest()
@@ -203,49 +221,66 @@ describe("--dry-run", () => {
       ...g.env,
       SUP_TOKEN: TOKEN
     })
-    expect(run.code).toBe(0)
+    expect(run.code, show(run)).toBe(0)
     expect(g.calls()).toHaveLength(0)
     expect(g.config("bottle-5")).toBeUndefined()
     const lines = run.stdout.split("\n")
     expect(lines[0]).toBe("# bottle-supervise provision --dry-run: nothing was run. It would run:")
+    expect(lines.filter((l) => /^# \d\. /.test(l)).map((l) => l.replace(/:.*/, ""))).toEqual([
+      "# 1. ensure",
+      "# 2. read",
+      "# 3. replace"
+    ])
     // Steps 2 and 3 run only on a condition: they are there, commented out.
     expect(lines.filter((l) => l.startsWith("RUST_LOG=off"))).toHaveLength(1)
     const commands = lines.filter((l) => /^(# )?RUST_LOG=off/.test(l)).map((l) => l.replace(/^# /, ""))
     expect(commands).toHaveLength(3)
+    // The token is a reference to its variable, in the header the guest compares against too.
     expect(commands[0]).toBe(
-      `RUST_LOG=off SMOLVM_LOG_FORMAT=text BOTTLE_SUPERVISE_SECRET_0="$SUP_TOKEN" ${STUB} machine exec --name bottle-5 ` +
-        `--secret-env BOTTLE_SUPERVISE_TOKEN=BOTTLE_SUPERVISE_SECRET_0 --timeout 60000ms -- sh -c 'u="$1"; shift`
+      `RUST_LOG=off SMOLVM_LOG_FORMAT=text BOTTLE_SUPERVISE_SECRET_0="$SUP_TOKEN" ` +
+        `BOTTLE_SUPERVISE_SECRET_1="\\"Bearer $SUP_TOKEN\\"" ${STUB} machine exec --name bottle-5 ` +
+        `--secret-env BOTTLE_SUPERVISE_TOKEN=BOTTLE_SUPERVISE_SECRET_0 ` +
+        `--secret-env BOTTLE_SUPERVISE_HEADER=BOTTLE_SUPERVISE_SECRET_1 --timeout 60000ms -- sh -c 'u="$1"; shift`
     )
-    expect(commands[1]).toMatch(/^RUST_LOG=off SMOLVM_LOG_FORMAT=text \S+ machine exec --name bottle-5 --timeout 60000ms -- sh -c/)
-    expect(run.stdout).toContain(`exec cat -- "$3"`)
-    expect(run.stdout).toContain(`bottle-supervise ${4 * 1024 * 1024} supervise\n`)
-    expect(run.stdout).toContain(`bottle-supervise supervise ${URL_A}\n`)
     expect(run.stdout).not.toContain(TOKEN)
     expect(run.stderr).not.toContain(TOKEN)
   })
+
+  for (const command of ["provision", "verify"] as const) {
+    it(`${command} lists the library's own steps, each run as the agent user`, async () => {
+      const run = await runBin(built.path, [command, ...plan("bottle-5", URL_A, "--dry-run", "--json")])
+      expect(run.code, show(run)).toBe(0)
+      const { steps } = Schema.decodeUnknownSync(DryRunJson)(JSON.parse(run.stdout))
+      const p = libraryPlan(URL_A)
+      const supervise = p.supervisePlan
+      if (supervise === undefined) throw new Error("no supervise plan")
+      const library = command === "provision" ? Guest.provisionSteps(p.agent, supervise) : Guest.verifySteps(p.agent, supervise)
+      expect(steps.map((s) => [s.name, s.when])).toEqual(library.map((s) => [s.name, s.when]))
+      steps.forEach((step, i) => {
+        const argv = library[i]?.argv ?? []
+        expect(step.argv.slice(-argv.length)).toEqual(argv)
+        // Wrapped to run as the agent: smolvm has no user flag.
+        expect(step.argv.slice(-argv.length - 2, -argv.length)).toEqual(["bottle-supervise", "node"])
+      })
+    })
+  }
 
   it("the printed command line is the one the CLI runs", async () => {
     const g = guest()
     const env = { ...g.env, SUP_TOKEN: TOKEN }
     const dry = await runBin(built.path, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN", "--dry-run", "--json")], env)
-    expect(dry.code).toBe(0)
-    const parsed: unknown = JSON.parse(dry.stdout)
-    const DryRun = Schema.Struct({
-      _tag: Schema.Literal("DryRun"),
-      command: Schema.Literal("provision"),
-      steps: Schema.Array(Schema.Struct({
-        when: Schema.String,
-        argv: Schema.Array(Schema.String),
-        hostEnv: Schema.Record({ key: Schema.String, value: Schema.String }),
-        commandLine: Schema.String
-      }))
-    })
-    const steps = Schema.decodeUnknownSync(DryRun)(parsed).steps
+    expect(dry.code, show(dry)).toBe(0)
+    const steps = Schema.decodeUnknownSync(DryRunJson)(JSON.parse(dry.stdout)).steps
     expect(steps).toHaveLength(3)
-    expect(steps[0]?.hostEnv).toEqual({ RUST_LOG: "off", SMOLVM_LOG_FORMAT: "text", BOTTLE_SUPERVISE_SECRET_0: "$SUP_TOKEN" })
+    expect(steps[0]?.hostEnv).toEqual({
+      RUST_LOG: "off",
+      SMOLVM_LOG_FORMAT: "text",
+      BOTTLE_SUPERVISE_SECRET_0: "$SUP_TOKEN",
+      BOTTLE_SUPERVISE_SECRET_1: `"Bearer $SUP_TOKEN"`
+    })
 
     const real = await runBin(built.path, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN")], env)
-    expect(real.code).toBe(0)
+    expect(real.code, show(real)).toBe(0)
     const [call] = g.calls()
     // The live run gives each exec what is left of the deadline: only the --timeout value differs.
     const withoutTimeout = (argv: ReadonlyArray<string>) => argv.map((a, i) => argv[i - 1] === "--timeout" ? "T" : a)
@@ -258,12 +293,12 @@ describe("--dry-run", () => {
       ...g.env,
       SMOLVM_BIN: "/opt/smolvm/bin/smolvm"
     })
-    expect(run.code).toBe(0)
+    expect(run.code, show(run)).toBe(0)
     const commands = run.stdout.split("\n").filter((l) => l.startsWith("RUST_LOG=off"))
     expect(commands).toEqual([
       expect.stringMatching(/^RUST_LOG=off SMOLVM_LOG_FORMAT=text \/opt\/smolvm\/bin\/smolvm machine exec --name bottle-7 --timeout 90000ms -- sh -c /)
     ])
-    expect(run.stdout).toContain(`exec claude mcp get "$1"' bottle-supervise supervise`)
+    expect(run.stdout).toMatch(/' bottle-supervise supervise\n$/)
   })
 })
 
