@@ -101,7 +101,7 @@ export * as MachineName from "./MachineName.js"
 export * as SupervisePlan from "./SupervisePlan.js"
 
 /**
- * Registration, reconciliation and verification.
+ * Registration and reconciliation (and, for 0.1 callers, verification).
  *
  * @since 0.1.0
  * @category modules
@@ -113,6 +113,20 @@ export * as SupervisePlan from "./SupervisePlan.js"
  *   ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.map((outcome) => outcome._tag))
  */
 export * as ProvisionSupervise from "./ProvisionSupervise.js"
+
+/**
+ * Verification: the agent's own health check, read into an outcome.
+ *
+ * @since 0.2.0
+ * @category modules
+ * @example
+ * import { SupervisePlan, VerifySupervise } from "bottle-supervise"
+ * import { Effect } from "effect"
+ *
+ * const connected = (plan: SupervisePlan.SmolmachinesBottlePlan) =>
+ *   VerifySupervise.verifySupervise(plan, "bottle-1").pipe(Effect.map((outcome) => outcome._tag === "Connected"))
+ */
+export * as VerifySupervise from "./VerifySupervise.js"
 
 /**
  * Log annotations, an operator logger and a capture helper.

@@ -1,0 +1,73 @@
+/**
+ * The outcomes of provisioning and verification, as Schemas. Public through
+ * `ProvisionSupervise` and `VerifySupervise`, documented there.
+ *
+ * @internal
+ */
+import * as Schema from "effect/Schema"
+import { ExecFailed } from "../SandboxError.js"
+
+export const common = {
+  target: Schema.String,
+  serverName: Schema.String,
+  url: Schema.String,
+  /** How many execs it attempted, retries included (not those refused before any process). */
+  execs: Schema.Number
+}
+
+/** How many times Claude Code was started in the guest: what a launcher waits for. */
+export const cliStarts = { cliStarts: Schema.optionalWith(Schema.Number, { default: () => 0 }) }
+
+/** @internal */
+export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: Schema.String }) {}
+
+
+/** @internal */
+export class Registered extends Schema.TaggedClass<Registered>()("Registered", { ...common, ...cliStarts }) {}
+
+
+/** @internal */
+export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", { ...common, ...cliStarts }) {}
+
+
+/** @internal */
+export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
+  ...common,
+  ...cliStarts,
+  /** The entry's URL before, shown as `Unreachable.registeredUrl` is. */
+  previousUrl: Schema.optional(Schema.String),
+  changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
+}) {}
+
+
+/** @internal */
+export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
+  ...common,
+  error: ExecFailed,
+  hint: Schema.String
+}) {}
+
+
+/** @internal */
+export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
+  ...common,
+  /** The URL the agent's config holds, as `claude mcp get` printed it. */
+  registeredUrl: Schema.optional(Schema.String)
+}) {}
+
+
+/** @internal */
+export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
+  ...common,
+  /**
+   * The URL the agent's config holds, exactly as stored (the CLI does not
+   * normalise it: `http://h:1` is not `http://h:1/`), credentials replaced by
+   * `[REDACTED]@`; absent for another transport or a URL that cannot be shown.
+   */
+  registeredUrl: Schema.optional(Schema.String),
+  reason: Schema.String
+}) {}
+
+
+/** @internal */
+export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", common) {}
