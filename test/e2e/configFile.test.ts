@@ -25,10 +25,14 @@ import * as SupervisePlan from "../../src/SupervisePlan.js"
 import * as AgentView from "../support/agentView.js"
 import * as Model from "../support/claudeModel.js"
 import { makeGuest, type StandinGuest } from "../support/standin.js"
-import { CLAUDE_BIN, claudeProblem, gated, gatedOn, type Landing, type Setup } from "./prerequisites.js"
+import { CLAUDE_BIN, claudeBinFor, claudeProblem, gated, gatedOn, type Landing, type Setup } from "./prerequisites.js"
 
 interface Ran {
+  readonly command: string
   readonly code: number | null
+  readonly signal: string | null
+  /** Why the process did not start (ENOENT, EACCES), if it did not. */
+  readonly spawnError: string | undefined
   readonly stdout: string
   readonly stderr: string
 }
@@ -40,8 +44,21 @@ const run = (
 ) =>
   new Promise<Ran>((resolve) => {
     execFile(file, args, { ...options, encoding: "utf8", timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }))
+      resolve({
+        command: [file, ...args.map((arg) => arg.length > 60 ? `${arg.slice(0, 60)}…` : arg)].join(" "),
+        code: error === null ? 0 : typeof error.code === "number" ? error.code : null,
+        signal: error?.signal ?? null,
+        spawnError: error !== null && typeof error.code === "string" ? error.message : undefined,
+        stdout,
+        stderr
+      }))
   })
+
+/** What a failed assertion on a child process says: its command, exit, signal, spawn error and output. */
+const shown = (ran: Ran): string =>
+  `${ran.command}: exit ${ran.code}, signal ${ran.signal}` +
+  `${ran.spawnError === undefined ? "" : `, not started: ${ran.spawnError}`}\n` +
+  `stderr: ${ran.stderr.slice(-2000)}\nstdout: ${ran.stdout.slice(-2000)}`
 
 /** What sits where the CLI looks. */
 const KINDS = [
@@ -152,17 +169,20 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
           stat: (file) => Model.nodeFs.stat(path.resolve(cwd, file)),
           readdir: (dir) => Model.nodeFs.readdir(path.resolve(cwd, dir))
         })
-        expect({ label, ported: path.resolve(cwd, ported) }).toEqual({ label, ported: picked })
+        expect({ label, ported: path.resolve(cwd, ported) }, shown(read)).toEqual({ label, ported: picked })
         const added = await run(CLAUDE_BIN, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
           cwd,
           env: { ...vars, PATH: systemPath }
         })
         if (added.code === 0) {
           // Whatever the CLI wrote to, through a symlink or not, is what the read takes.
-          expect({ label, written: filesHolding(root, `"probe"`) }).toEqual({ label, written: [fs.realpathSync(picked)] })
+          expect({ label, written: filesHolding(root, `"probe"`) }, shown(added)).toEqual({
+            label,
+            written: [fs.realpathSync(picked)]
+          })
         } else {
           // It picked a file it cannot use (a directory, a symlink loop), and names it.
-          expect({ label, failure: `${added.stdout}${added.stderr}` }).toEqual({
+          expect({ label, failure: `${added.stdout}${added.stderr}` }, shown(added)).toEqual({
             label,
             failure: expect.stringContaining(`${picked} could not be read`)
           })
@@ -202,7 +222,11 @@ gated("the guest's config read and the real claude CLI, as an agent who cannot l
         fs.chmodSync(cfg, 0o711)
         const as = { cwd: home, uid: setup.agent.uid, gid: setup.agent.gid }
         // The case only exists if the agent really cannot list it (root always can).
-        expect((await run("ls", [cfg], { ...as, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } })).code).not.toBe(0)
+        const listed = await run("ls", [cfg], { ...as, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } })
+        expect(listed.code, shown(listed)).not.toBe(0)
+        expect(listed.stderr, shown(listed)).toContain("Permission denied")
+        // The repository may sit where the agent cannot reach it (a clone in a private directory).
+        const claude = claudeBinFor(setup.agent, top)
         const env = {
           HOME: home,
           CLAUDE_CONFIG_DIR: cfg,
@@ -214,12 +238,12 @@ gated("the guest's config read and the real claude CLI, as an agent who cannot l
           ...as,
           env: { ...env, PATH: `${shim}:${systemPath}` }
         })
-        expect(read.stdout).toBe(`${path.join(cfg, ".config.json")}\n`)
-        const added = await run(CLAUDE_BIN, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
+        expect(read.stdout, shown(read)).toBe(`${path.join(cfg, ".config.json")}\n`)
+        const added = await run(claude, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
           ...as,
           env: { ...env, PATH: systemPath }
         })
-        expect(added.code).toBe(0)
+        expect(added.code, shown(added)).toBe(0)
         fs.chmodSync(cfg, 0o755)
         expect(filesHolding(cfg, `"probe"`)).toEqual([path.join(cfg, ".config.json")])
       } finally {

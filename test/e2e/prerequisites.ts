@@ -5,6 +5,8 @@
  */
 import { describe, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { currentUser, type HostUser, isRoot, lookupUser } from "../support/standin.js"
 
@@ -18,6 +20,31 @@ export const claudeProblem = (): string | undefined => {
     return undefined
   } catch {
     return "the claude CLI (node_modules/.bin/claude) does not run: npm ci, then node node_modules/@anthropic-ai/claude-code/install.cjs"
+  }
+}
+
+/**
+ * A `claude` that `user` can run: the repository's own when `user` reaches it,
+ * else a hard link (or, across file systems, a copy) in `dir`, a directory
+ * `user` can reach. A clone in a private directory (mode 0700, as `mktemp -d`
+ * makes) is out of every other user's reach, so the repository's CLI cannot be
+ * run as the agent there; the smolvm stand-in does the same for its guests.
+ */
+export const claudeBinFor = (user: HostUser, dir: string): string => {
+  if (user.uid === currentUser().uid) return CLAUDE_BIN
+  try {
+    execFileSync("runuser", ["-u", user.name, "--", "test", "-x", CLAUDE_BIN], { stdio: "ignore", timeout: 20_000 })
+    return CLAUDE_BIN
+  } catch {
+    const target = path.join(dir, "claude")
+    const source = fs.realpathSync(CLAUDE_BIN)
+    try {
+      fs.linkSync(source, target)
+    } catch {
+      fs.copyFileSync(source, target)
+      fs.chmodSync(target, 0o755)
+    }
+    return target
   }
 }
 
