@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Defaults from "./internal/defaults.js"
 import * as Guest from "./internal/guest.js"
 import * as MachineLocks from "./internal/machineLocks.js"
 import { Failed, Registered, Replaced, Skipped, Unchanged } from "./internal/outcomes.js"
@@ -177,9 +178,6 @@ export interface ProvisionOptions {
  */
 export const defaultRetry: Schedule.Schedule<unknown, unknown> = Supervised.defaultRetry
 
-/** How long a provisioning may take by default, retries and the lock wait included. */
-const DEFAULT_TIMEOUT = Duration.seconds(60)
-
 /**
  * The command an operator pastes into a shell inside the bottle, as the agent
  * user, to register the sidecar by hand. Shell-quoted; a token is referenced as
@@ -224,7 +222,7 @@ export const provisionSupervise: (
 ) => Effect.Effect<ProvisionOutcome, ClientNotFound, Sandbox> = Effect.fn("ProvisionSupervise.provisionSupervise")(
   (plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) =>
     Supervised.supervised(plan, target, options, {
-      defaultTimeout: DEFAULT_TIMEOUT,
+      defaultTimeout: Defaults.PROVISION_TIMEOUT,
       firstArgv: Guest.ensureArgv,
       warning: (error, { agent, hint }) =>
         `registering the ${plan.supervisePlan?.serverName} MCP server failed (${Supervised.failureWords(error)}). ` +

@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Defaults from "./internal/defaults.js"
 import * as Guest from "./internal/guest.js"
 import { Connected, Failed, NotRegistered, Skipped, Unreachable } from "./internal/outcomes.js"
 import * as Supervised from "./internal/supervised.js"
@@ -101,9 +102,6 @@ export interface VerifyOptions {
   readonly retry?: Schedule.Schedule<unknown, ExecFailed | ClientNotFound> | undefined
 }
 
-/** How long a check may take by default: the CLI's own check waits 30 s on a port that never answers. */
-const DEFAULT_VERIFY_TIMEOUT = Duration.seconds(90)
-
 /**
  * Runs the agent's own health check (`claude mcp get`) inside the guest, as
  * the agent user with the agent's HOME and CLAUDE_CONFIG_DIR, and reports
@@ -128,7 +126,7 @@ export const verifySupervise: (
 ) => Effect.Effect<VerifyOutcome, ClientNotFound, Sandbox> = Effect.fn("VerifySupervise.verifySupervise")(
   (plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) =>
     Supervised.supervised(plan, target, options, {
-      defaultTimeout: DEFAULT_VERIFY_TIMEOUT,
+      defaultTimeout: Defaults.VERIFY_TIMEOUT,
       firstArgv: Guest.getArgv,
       warning: (error) => `could not check the supervise MCP server on ${target}: ${error.message}`,
       body: (session) =>

@@ -15,6 +15,7 @@ import * as Binary from "./binary.js"
 import type { Collector } from "./boundedOutput.js"
 import { classify, clientNotRunnable, smolvmTimeoutDetail } from "./classify.js"
 import * as ClientProcess from "./clientProcess.js"
+import * as Defaults from "./defaults.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
 import * as Shown from "./shown.js"
@@ -27,11 +28,6 @@ import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./reque
  */
 const TIMEOUT_SLACK_MS = 100
 
-/** @internal */
-export const DEFAULT_KILL_GRACE = Duration.millis(500)
-
-/** @internal */
-export const DEFAULT_EXECS_PER_MACHINE = 7
 
 /** @internal */
 export const make = (options: MakeOptions = {}) =>
@@ -40,12 +36,8 @@ export const make = (options: MakeOptions = {}) =>
     const binary = options.binary ?? "smolvm"
     // Checked here, not left to spawn: Node throws for these paths, which would be a defect.
     const unusable = Binary.unusable(binary)
-    const grace = Duration.decode(options.killGrace ?? DEFAULT_KILL_GRACE)
-    // A semaphore with no permits would hold every exec forever.
-    const slots = options.maxConcurrentExecsPerMachine
-    const execSlots = KeyedSemaphore.unsafeMake(
-      slots === undefined || !Number.isFinite(slots) ? DEFAULT_EXECS_PER_MACHINE : Math.max(1, Math.floor(slots))
-    )
+    const grace = Duration.decode(options.killGrace ?? Defaults.KILL_GRACE)
+    const execSlots = KeyedSemaphore.unsafeMake(Defaults.execSlots(options.maxConcurrentExecsPerMachine))
 
     const run = (p: Prepared): Effect.Effect<ExecResult, ExecFailed | ClientNotFound> =>
       Effect.suspend(() => {

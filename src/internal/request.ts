@@ -11,13 +11,14 @@ import * as Redacted from "effect/Redacted"
 import { problem } from "../MachineName.js"
 import type { ExecOptions } from "../Sandbox.js"
 import { ExecFailed } from "../SandboxError.js"
+import * as Defaults from "./defaults.js"
 import * as SwitchUser from "./switchUser.js"
 
 /** @internal */
-export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(60)
+export const DEFAULT_TIMEOUT: Duration.Duration = Defaults.EXEC_TIMEOUT
 
 /** @internal */
-export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+export const DEFAULT_MAX_OUTPUT_BYTES = Defaults.MAX_OUTPUT_BYTES
 
 /**
  * smolvm's own logging is pinned so that the client's stderr is the guest's.
@@ -84,10 +85,9 @@ export const timeoutProblem = (timeout: Duration.DurationInput | undefined): str
     return "timeout must be a finite duration of at least 1ms"
   }
   // Node's timers fire at once past 2^31 - 1 ms, and smolvm's own parser refuses huge values.
-  return Duration.toMillis(decoded.value) > MAX_TIMEOUT_MS ? "timeout must be at most 24 days" : undefined
+  return Duration.toMillis(decoded.value) > Defaults.MAX_TIMEOUT_MS ? "timeout must be at most 24 days" : undefined
 }
 
-const MAX_TIMEOUT_MS = 24 * 24 * 60 * 60 * 1000
 
 /**
  * A user an exec may run as: a POSIX name or a numeric uid. Checked before any

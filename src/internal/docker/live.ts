@@ -23,6 +23,7 @@ import { LogKeys } from "../../Logger.js"
 import * as Binary from "../binary.js"
 import type { Collector } from "../boundedOutput.js"
 import * as ClientProcess from "../clientProcess.js"
+import * as Defaults from "../defaults.js"
 import * as KeyedSemaphore from "../keyedSemaphore.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
@@ -30,11 +31,6 @@ import { classify, firstLine } from "./classify.js"
 import { killedCount } from "./killScript.js"
 import { killArgs, newExecId, prepare, type Prepared } from "./request.js"
 
-/** @internal */
-export const DEFAULT_KILL_GRACE = Duration.millis(500)
-
-/** As smolvm's: a container has no such limit, but provisioning needs no more. @internal */
-export const DEFAULT_EXECS_PER_CONTAINER = 7
 
 /**
  * How long the kill exec may take. It is one more `docker exec` (about 0.2 s
@@ -72,12 +68,9 @@ export const make = (options: MakeOptions = {}) =>
     const binary = options.binary ?? "docker"
     // Checked here, not left to spawn: Node throws for these paths, which would be a defect.
     const unusable = Binary.unusable(binary)
-    const grace = Duration.decode(options.killGrace ?? DEFAULT_KILL_GRACE)
-    // A semaphore with no permits would hold every exec forever.
-    const slots = options.maxConcurrentExecsPerContainer
-    const execSlots = KeyedSemaphore.unsafeMake(
-      slots === undefined || !Number.isFinite(slots) ? DEFAULT_EXECS_PER_CONTAINER : Math.max(1, Math.floor(slots))
-    )
+    const grace = Duration.decode(options.killGrace ?? Defaults.KILL_GRACE)
+    // As smolvm's: a container has no such limit, but provisioning needs no more.
+    const execSlots = KeyedSemaphore.unsafeMake(Defaults.execSlots(options.maxConcurrentExecsPerContainer))
 
     /**
      * Runs the kill script in the container. Never fails and always ends: it
