@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 import type { SupervisePlan } from "../SupervisePlan.js"
 import { TOKEN_PLACEHOLDER_HEADER } from "./guest.js"
 import { REDACTED } from "./redact.js"
+import { SPECIAL_SCHEMES, UNSAFE_CHARS } from "./url.js"
 
 const Entry = Schema.Struct({
   type: Schema.optional(Schema.String),
@@ -60,12 +61,6 @@ const sameHeaders = (a: Readonly<Record<string, string>>, b: Readonly<Record<str
   return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k])
 }
 
-// What a URL shown to a person must not hold: it would break the line it is on.
-const UNSHOWABLE = /[\s\u0000-\u001f\u007f-\u009f]/
-
-// WHATWG's special schemes: their authority may follow any run of `/` and `\`
-// and ends at `/`, `\`, `?` or `#`; other schemes have one only after `//`.
-const SPECIAL = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"])
 const SPECIAL_AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:[/\\]*)([^/\\?#]*)/
 const OTHER_AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/
 
@@ -81,7 +76,7 @@ const OTHER_AUTHORITY = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/
  * @internal
  */
 export const displayUrl = (url: string | undefined): string | undefined => {
-  if (url === undefined || UNSHOWABLE.test(url)) return undefined
+  if (url === undefined || UNSAFE_CHARS.test(url)) return undefined
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -89,7 +84,7 @@ export const displayUrl = (url: string | undefined): string | undefined => {
     return undefined
   }
   if (parsed.username === "" && parsed.password === "") return url
-  const match = (SPECIAL.has(parsed.protocol) ? SPECIAL_AUTHORITY : OTHER_AUTHORITY).exec(url)
+  const match = (SPECIAL_SCHEMES.has(parsed.protocol) ? SPECIAL_AUTHORITY : OTHER_AUTHORITY).exec(url)
   if (match === null) return undefined
   const [whole = "", head = "", authority = ""] = match
   const host = authority.slice(authority.lastIndexOf("@") + 1)

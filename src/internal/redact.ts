@@ -7,6 +7,7 @@
  * @internal
  */
 import * as Redacted from "effect/Redacted"
+import { SPECIAL_SCHEMES } from "./url.js"
 
 /** @internal */
 export const REDACTED = "[REDACTED]"
@@ -21,7 +22,6 @@ const BEARER = /(bearer\s+)[^\r\n]+/gi
  * otherwise, so it does not split: that only ever redacts more.
  */
 const AUTHORITY_END = /([\r\n/?#]+)/
-const SPECIAL_SCHEMES = ["http", "https", "ws", "wss", "ftp"]
 /** A special scheme written without slashes (`http:u:p@h`), which WHATWG still reads as having an authority. */
 const SLASHLESS_SPECIAL = /(?:https?|wss?|ftp):/i
 
@@ -86,7 +86,7 @@ const afterSchemeAndSlashes = (parts: ReadonlyArray<string>, i: number): boolean
   while (end > 0 && parts[j]!.charCodeAt(end - 1) === 0x5c) end--
   const scheme = trailingScheme(parts[j]!.slice(0, end))
   if (scheme === undefined) return false
-  if (SPECIAL_SCHEMES.some((name) => scheme.endsWith(name))) return true
+  if ([...SPECIAL_SCHEMES].some((name) => scheme.endsWith(name.slice(0, -1)))) return true
   return j === i - 2 && end === parts[j]!.length && parts[i - 1]!.startsWith("//")
 }
 
