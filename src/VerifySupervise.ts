@@ -27,7 +27,7 @@ export {
    * @since 0.1.0
    * @category verification
    * @example
-   * import { ProvisionSupervise } from "bottle-supervise"
+   * import { VerifySupervise } from "bottle-supervise"
    *
    * const reachedAt = (outcome: VerifySupervise.Connected) => outcome.registeredUrl ?? outcome.url
    */
@@ -40,7 +40,7 @@ export {
    * @since 0.1.0
    * @category verification
    * @example
-   * import { ProvisionSupervise } from "bottle-supervise"
+   * import { VerifySupervise } from "bottle-supervise"
    *
    * const stale = (outcome: VerifySupervise.Unreachable) =>
    *   outcome.registeredUrl !== undefined && outcome.registeredUrl !== outcome.url
@@ -53,7 +53,7 @@ export {
    * @since 0.1.0
    * @category verification
    * @example
-   * import { ProvisionSupervise } from "bottle-supervise"
+   * import { VerifySupervise } from "bottle-supervise"
    *
    * const needsProvisioning = (outcome: VerifySupervise.VerifyOutcome) => outcome._tag === "NotRegistered"
    */
@@ -66,7 +66,7 @@ export {
  * @since 0.1.0
  * @category verification
  * @example
- * import { ProvisionSupervise } from "bottle-supervise"
+ * import { VerifySupervise } from "bottle-supervise"
  * import { Schema } from "effect"
  *
  * const toJson = Schema.encodeSync(VerifySupervise.VerifyOutcome)
@@ -79,7 +79,7 @@ export const VerifyOutcome = Schema.Union(Skipped, Connected, Unreachable, NotRe
  * @since 0.1.0
  * @category verification
  * @example
- * import { ProvisionSupervise } from "bottle-supervise"
+ * import { VerifySupervise } from "bottle-supervise"
  *
  * const ok = (outcome: VerifySupervise.VerifyOutcome) => outcome._tag === "Connected"
  */
@@ -93,7 +93,7 @@ export type VerifyOutcome = typeof VerifyOutcome.Type
  * @since 0.1.0
  * @category verification
  * @example
- * import { ProvisionSupervise } from "bottle-supervise"
+ * import { VerifySupervise } from "bottle-supervise"
  *
  * const options: VerifySupervise.VerifyOptions = { timeout: "45 seconds" }
  */
@@ -111,7 +111,7 @@ export interface VerifyOptions {
  * @since 0.1.0
  * @category verification
  * @example
- * import { ProvisionSupervise, SupervisePlan } from "bottle-supervise"
+ * import { SupervisePlan, VerifySupervise } from "bottle-supervise"
  * import { Effect } from "effect"
  *
  * const check = (plan: SupervisePlan.SmolmachinesBottlePlan) =>
