@@ -5,6 +5,7 @@
  * ```sh
  * SUPERVISE_TOKEN=… bottle-supervise provision --machine bottle-1 --url http://127.0.0.1:4318/ --token-env SUPERVISE_TOKEN
  * bottle-supervise verify --machine bottle-1 --url http://127.0.0.1:4318/ --json
+ * bottle-supervise provision --docker agent-1 --url http://172.17.0.1:4318/ --dry-run
  * ```
  *
  * The CLI is an application on the library (its code is under `cli/`); this
@@ -14,6 +15,7 @@
  *
  * @since 0.1.0
  */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as Command from "@effect/cli/Command"
 import type * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as ValidationError from "@effect/cli/ValidationError"
@@ -26,7 +28,6 @@ import { ExitCode } from "./cli/exitCode.js"
 import type { PlanFlags } from "./cli/flags.js"
 import * as Help from "./cli/help.js"
 import { version } from "./cli/version.js"
-import type { Sandbox } from "./Sandbox.js"
 import type { ClientNotFound } from "./SandboxError.js"
 
 export {
@@ -84,7 +85,7 @@ export type {
    * import { Option } from "effect"
    *
    * const flags: Cli.PlanFlags = {
-   *   machine: "bottle-1",
+   *   target: { backend: "smolvm", name: "bottle-1" },
    *   url: "http://127.0.0.1:4318/",
    *   serverName: Option.none(),
    *   tokenEnv: Option.some("SUPERVISE_TOKEN"),
@@ -96,8 +97,40 @@ export type {
    *   json: false
    * }
    */
-  PlanFlags
+  PlanFlags,
+  /**
+   * Where a command runs: `--machine NAME` (`backend: "smolvm"`) or
+   * `--docker CONTAINER` (`backend: "docker"`).
+   *
+   * @since 0.2.0
+   * @category models
+   * @example
+   * import * as Cli from "bottle-supervise/Cli"
+   *
+   * const target: Cli.PlanTarget = { backend: "docker", name: "agent-1" }
+   */
+  PlanTarget
 } from "./cli/flags.js"
+
+export {
+  /**
+   * The `Sandbox` layer a command runs with, for the backend its flags chose:
+   * `Smolvm.layer` for `--machine`, `Docker.layer` for `--docker` by default.
+   * Provide another value to run the CLI on a fake or on layers built with
+   * other options.
+   *
+   * @since 0.2.0
+   * @category backends
+   * @example
+   * import * as Cli from "bottle-supervise/Cli"
+   * import { Smolvm } from "bottle-supervise"
+   * import { Effect } from "effect"
+   *
+   * // Every backend answered by one fake smolvm that succeeds.
+   * const onFake = Effect.provideService(Cli.SandboxLayer, () => Smolvm.layerTest(() => Effect.succeed({ exitCode: 0 })))
+   */
+  SandboxLayer
+} from "./cli/backend.js"
 
 /**
  * The CLI's version, as printed by `--version`: the package's own, read from
@@ -126,7 +159,7 @@ export const VERSION: string = version
  */
 export const provision: Command.Command<
   "provision",
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Commands.provision
@@ -145,7 +178,7 @@ export const provision: Command.Command<
  */
 export const verify: Command.Command<
   "verify",
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Commands.verify
@@ -164,7 +197,7 @@ export const verify: Command.Command<
  */
 export const command: Command.Command<
   "bottle-supervise",
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound | ValidationError.ValidationError,
   { readonly subcommand: Option.Option<PlanFlags> }
 > = Commands.command
@@ -183,22 +216,21 @@ export const command: Command.Command<
 export const footer: HelpDoc.HelpDoc = Help.footer
 
 /**
- * What `run` needs: the `Sandbox` service (`Smolvm.layer`) and
- * `@effect/cli`'s platform environment (`NodeContext.layer` provides the
- * latter).
+ * What `run` needs: `@effect/cli`'s platform environment and a
+ * `CommandExecutor` for the sandbox client, all of which `NodeContext.layer`
+ * provides. The backend's layer is chosen per command by its flags (see
+ * `SandboxLayer`); since 0.2 it is no longer a requirement.
  *
  * @since 0.1.0
  * @category models
  * @example
  * import * as Cli from "bottle-supervise/Cli"
- * import { Logger, Smolvm } from "bottle-supervise"
+ * import { Logger } from "bottle-supervise"
  * import { NodeContext } from "@effect/platform-node"
  * import { Layer } from "effect"
  *
  * // Logs on stderr, so that `--json` leaves stdout to the outcome.
- * const CliLive: Layer.Layer<Cli.Environment> = Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(
- *   Layer.provideMerge(NodeContext.layer)
- * )
+ * const CliLive: Layer.Layer<Cli.Environment> = Layer.merge(NodeContext.layer, Logger.layerOperator)
  */
 export type Environment = App.Environment
 
@@ -206,7 +238,9 @@ export type Environment = App.Environment
  * The whole CLI as one effect: parses `argv` (as `process.argv`, runtime and
  * script first), runs the command, prints its output, and returns the exit
  * code instead of exiting, so a launcher can embed it. Never fails;
- * interruption is left to the runtime. `--help`, `--version` and
+ * interruption is left to the runtime. The command runs on the backend its
+ * flags name (`--machine`: smolvm, `--docker`: Docker; see `SandboxLayer`).
+ * `--help`, `--version` and
  * `--log-level` are read anywhere before a `--`; every error is one or more
  * lines on stderr starting `bottle-supervise: `. `--help` is coloured only
  * on a terminal without `NO_COLOR`.
@@ -215,13 +249,13 @@ export type Environment = App.Environment
  * @category running
  * @example
  * import * as Cli from "bottle-supervise/Cli"
- * import { Logger, Smolvm } from "bottle-supervise"
+ * import { Logger } from "bottle-supervise"
  * import { NodeContext } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
  *
  * // Logs on stderr (the operator logger), so that `--json` leaves stdout to the outcome.
- * const code = Cli.run(["node", "bottle-supervise", "verify", "--machine", "b1", "--url", "http://127.0.0.1:4318/"]).pipe(
- *   Effect.provide(Layer.mergeAll(Smolvm.layer, Logger.layerOperator).pipe(Layer.provideMerge(NodeContext.layer)))
+ * const code = Cli.run(["node", "bottle-supervise", "verify", "--docker", "agent-1", "--url", "http://172.17.0.1:4318/"]).pipe(
+ *   Effect.provide(Layer.merge(NodeContext.layer, Logger.layerOperator))
  * )
  */
 export const run: (argv: ReadonlyArray<string>) => Effect.Effect<ExitCode, never, Environment> = App.run

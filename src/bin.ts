@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `bottle-supervise` executable: `Cli.run` on Node, with the live
- * `Smolvm` layer (binary from `SMOLVM_BIN`, default `smolvm`) and the operator
- * logger (one plain line per log entry on stderr). Node's process is this
+ * The `bottle-supervise` executable: `Cli.run` on Node, with the operator
+ * logger (one plain line per log entry on stderr). Each command runs on the
+ * live backend its flags name: `Smolvm.layer` (binary from `SMOLVM_BIN`,
+ * default `smolvm`) or `Docker.layer` (`DOCKER_BIN`, default `docker`). Node's process is this
  * file's alone: the signals, the flush of stdout and stderr, the exit code.
  *
  * @since 0.1.0
@@ -17,11 +18,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Cli from "./Cli.js"
 import * as OperatorLogger from "./Logger.js"
-import * as Smolvm from "./Smolvm.js"
 
-const MainLive = Layer.mergeAll(Smolvm.layer, OperatorLogger.layerOperator).pipe(
-  Layer.provideMerge(NodeContext.layer)
-)
+const MainLive = Layer.merge(NodeContext.layer, OperatorLogger.layerOperator)
 
 /** How long the exit waits for a reader that does not drain stdout or stderr. */
 const FLUSH_LIMIT_MS = 5_000
@@ -60,7 +58,7 @@ const teardown = <E, A>(exit: Exit.Exit<A, E>, onExit: (code: number) => void): 
 }
 
 // runMain interrupts on the first SIGINT or SIGTERM and then drops its handlers, so a
-// second Ctrl-C would kill Node while the smolvm client's process group is being reaped
+// second Ctrl-C would kill Node while the client's process group is being reaped
 // (it runs in its own session: no terminal signal reaches it). These keep Node up through
 // that bounded teardown, and a hang-up (a closed terminal or ssh session) interrupts too.
 const stayUp = () => undefined

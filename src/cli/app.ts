@@ -6,7 +6,8 @@
  *
  * @internal
  */
-import * as CliApp from "@effect/cli/CliApp"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as CliApp from "@effect/cli/CliApp"
 import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as CommandDescriptor from "@effect/cli/CommandDescriptor"
@@ -17,7 +18,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
-import type { Sandbox } from "../Sandbox.js"
 import * as BuiltIns from "./builtIns.js"
 import { command, helpParts, SUBCOMMANDS } from "./commands.js"
 import { ExitCode, fromError, PREFIX } from "./exitCode.js"
@@ -25,8 +25,14 @@ import * as Help from "./help.js"
 import { colourOnStdout, render } from "./render.js"
 import { version } from "./version.js"
 
-/** What `run` needs: a `Sandbox` and `@effect/cli`'s platform services. @internal */
-export type Environment = Sandbox | CliApp.CliApp.Environment
+/**
+ * What `run` needs: `@effect/cli`'s platform services and a
+ * `CommandExecutor` for the backend's client (`NodeContext.layer` provides
+ * all of them). The backend's layer is chosen by the flags (`SandboxLayer`).
+ *
+ * @internal
+ */
+export type Environment = CommandExecutor.CommandExecutor | CliApp.CliApp.Environment
 
 const cliConfig = Effect.map(Effect.serviceOption(CliConfig.CliConfig), Option.getOrElse(() => CliConfig.defaultConfig))
 

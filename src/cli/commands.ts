@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
@@ -11,7 +12,6 @@ import type * as Usage from "@effect/cli/Usage"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { Sandbox } from "../Sandbox.js"
 import type { ClientNotFound } from "../SandboxError.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
 import { planFlags, type PlanFlags } from "./flags.js"
@@ -21,7 +21,7 @@ import { PROGRAM } from "./help.js"
 /** @internal */
 export const provision: Command.Command<
   "provision",
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Command.make("provision", planFlags, Handlers.provision).pipe(
@@ -36,7 +36,7 @@ export const provision: Command.Command<
 /** @internal */
 export const verify: Command.Command<
   "verify",
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound,
   PlanFlags
 > = Command.make("verify", planFlags, Handlers.verify).pipe(
@@ -50,7 +50,7 @@ export const verify: Command.Command<
 /** @internal */
 export const command: Command.Command<
   typeof PROGRAM,
-  Sandbox,
+  CommandExecutor.CommandExecutor,
   PlanError | OutcomeNotOk | ClientNotFound | ValidationError.ValidationError,
   { readonly subcommand: Option.Option<PlanFlags> }
 > = Command.make(PROGRAM, {}, () =>
@@ -58,8 +58,9 @@ export const command: Command.Command<
   Effect.fail(ValidationError.missingSubcommand(HelpDoc.p("missing command: provision or verify (see --help)")))).pipe(
     Command.withDescription(
       "Register a bottle's supervise MCP sidecar in the agent's Claude Code config inside a smolvm microVM " +
-        "(provision), or check that the agent can reach it (verify). Runs `smolvm machine exec` on the host; the " +
-        "smolvm binary is SMOLVM_BIN (default: smolvm on PATH). Human logs go to stderr."
+        "(--machine) or a Docker container (--docker) (provision), or check that the agent can reach it (verify). " +
+        "Runs `smolvm machine exec` or `docker exec` on the host; the binaries are SMOLVM_BIN and DOCKER_BIN " +
+        "(default: smolvm and docker on PATH). Human logs go to stderr."
     ),
     Command.withSubcommands([provision, verify])
   )

@@ -1,6 +1,7 @@
 /**
  * `--dry-run`: the command lines a command would run, rendered by the same
- * `prepare` the live service uses, for the steps the library itself lists
+ * `prepare` the backend's live service uses (`smolvm machine exec` or
+ * `docker exec`), for the steps the library itself lists
  * (`Guest.provisionSteps`, `Guest.verifySteps`), so what is printed is what
  * would run.
  *
@@ -13,11 +14,28 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Binary from "../internal/binary.js"
+import * as DockerRequest from "../internal/docker/request.js"
 import * as Guest from "../internal/guest.js"
-import { prepare } from "../internal/request.js"
+import * as SmolvmRequest from "../internal/request.js"
 import * as Shell from "../internal/shellQuote.js"
+import type { ExecOptions } from "../Sandbox.js"
+import type { Backend, ExecFailed } from "../SandboxError.js"
 import { PlanError } from "./errors.js"
 import type { Resolved } from "./plan.js"
+
+/** A backend's rendering of one exec: arguments after its binary, and what it adds to the client's environment. */
+type Prepare = (
+  target: string,
+  argv: ReadonlyArray<string>,
+  options: ExecOptions
+) => Either.Either<{ readonly args: ReadonlyArray<string>; readonly env: Readonly<Record<string, string>> }, ExecFailed>
+
+/** Each backend's own `prepare`, the one its live layer runs. */
+const PREPARE: Readonly<Record<Backend, Prepare>> = {
+  smolvm: SmolvmRequest.prepare,
+  // Without an exec id: the dry run's exec has none yet, and shows docker's placeholder for it.
+  docker: (target, argv, options) => DockerRequest.prepare(target, argv, options)
+}
 
 /**
  * One command line the command may run, and when.
@@ -65,22 +83,25 @@ export const steps = (
   defaultTimeout: Duration.Duration
 ): Effect.Effect<ReadonlyArray<Step>, PlanError> =>
   Effect.gen(function*() {
-    // Unlike the live layer, a dry run needs no binary to exist: an unreadable SMOLVM_BIN is shown as the default.
-    const binary = yield* Effect.orElseSucceed(Binary.config, () => "smolvm")
     const { plan, supervise, target } = resolved
+    const backend = target.backend
+    // Unlike the live layer, a dry run needs no binary to exist: an unreadable SMOLVM_BIN or DOCKER_BIN is
+    // shown as the default.
+    const binary = yield* Effect.orElseSucceed(Binary.configFor(backend), () => backend)
+    const prepare = PREPARE[backend]
     const token = supervise.token === undefined ? undefined : Redacted.value(supervise.token)
     const reference = `$${Option.getOrElse(tokenEnv, () => "TOKEN")}`
     const out: Array<Step> = []
     for (const step of guestSteps) {
       // As the runner calls the service: as the agent user, with the plan's token when the step carries it.
       const options = { user: plan.agent.user, timeout: resolved.timeout ?? defaultTimeout }
-      const prepared = prepare(target, step.argv, {
+      const prepared = prepare(target.name, step.argv, {
         ...options,
         secretEnv: step.carriesToken ? Guest.tokenEnv(supervise) : undefined
       })
       if (Either.isLeft(prepared)) return yield* new PlanError({ problems: [prepared.left.message] })
       // What the client's environment holds without the secrets, to tell the variables that carry them.
-      const bare = prepare(target, step.argv, options)
+      const bare = prepare(target.name, step.argv, options)
       const plain = Either.isRight(bare) ? bare.right.env : {}
       const hostEnv: Record<string, string> = {}
       const assignments: Array<string> = []
@@ -111,9 +132,14 @@ export const steps = (
  *
  * @internal
  */
-export const print = (command: "provision" | "verify", steps: ReadonlyArray<Step>, json: boolean): Effect.Effect<void> =>
+export const print = (
+  command: "provision" | "verify",
+  backend: Backend,
+  steps: ReadonlyArray<Step>,
+  json: boolean
+): Effect.Effect<void> =>
   json
-    ? Console.log(JSON.stringify({ _tag: "DryRun", command, steps }))
+    ? Console.log(JSON.stringify({ _tag: "DryRun", command, backend, steps }))
     : Console.log(
       [
         `# bottle-supervise ${command} --dry-run: nothing was run. It would run:`,

@@ -5,22 +5,57 @@
  * @internal
  */
 import * as Options from "@effect/cli/Options"
+import * as Either from "effect/Either"
 import type * as Option from "effect/Option"
+import type { Backend } from "../SandboxError.js"
+
+/**
+ * The sandbox a command runs in: a smolvm machine (`--machine`) or a Docker
+ * container (`--docker`), with the backend that reaches it. Public as
+ * `Cli.PlanTarget`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PlanTarget {
+  readonly backend: Backend
+  readonly name: string
+}
+
+/**
+ * `--machine NAME` or `--docker CONTAINER`, exactly one: `@effect/cli`
+ * refuses both, and names both when neither is given.
+ */
+const target: Options.Options<PlanTarget> = Options.text("machine").pipe(
+  Options.withPseudoName("NAME"),
+  Options.withDescription(
+    "The smolvm machine (bottle) to run in, as `smolvm machine exec --name NAME`: 1 to 128 characters from " +
+      "[A-Za-z0-9_-], starting with a letter or digit. Exactly one of --machine and --docker."
+  ),
+  Options.orElseEither(
+    Options.text("docker").pipe(
+      Options.withPseudoName("CONTAINER"),
+      Options.withDescription(
+        "The Docker container (name or id) to run in, as `docker exec CONTAINER`: 1 to 128 characters from " +
+          "[A-Za-z0-9_.-], starting with a letter or digit. Exactly one of --machine and --docker."
+      )
+    )
+  ),
+  Options.map(Either.match({
+    onLeft: (name): PlanTarget => ({ backend: "smolvm", name }),
+    onRight: (name): PlanTarget => ({ backend: "docker", name })
+  }))
+)
 
 /** @internal */
 export const planFlags = {
-  machine: Options.text("machine").pipe(
-    Options.withPseudoName("NAME"),
-    Options.withDescription(
-      "The smolvm machine (bottle) to run in, as `smolvm machine exec --name NAME`: 1 to 128 characters from " +
-        "[A-Za-z0-9_-], starting with a letter or digit."
-    )
-  ),
+  target,
   url: Options.text("url").pipe(
     Options.withPseudoName("URL"),
     Options.withDescription(
       "The URL the agent inside the guest uses to reach the supervise sidecar: any http(s) URL without credentials, " +
-        "e.g. http://127.0.0.1:4318/ under smolvm's TSI networking, http://100.96.0.1:4318/ under virtio-net."
+        "e.g. http://127.0.0.1:4318/ under smolvm's TSI networking, http://100.96.0.1:4318/ under virtio-net, " +
+        "the host's address on the container's network under Docker."
     )
   ),
   serverName: Options.text("server-name").pipe(
@@ -32,7 +67,8 @@ export const planFlags = {
     Options.withPseudoName("VAR"),
     Options.withDescription(
       "The NAME of the host environment variable that holds the sidecar's bearer token (sent as " +
-        "`Authorization: Bearer …`). The value travels to the guest through smolvm --secret-env and is never " +
+        "`Authorization: Bearer …`). The value travels to the guest in the client's environment (smolvm " +
+        "--secret-env, docker exec -e NAME) and is never " +
         "printed or put on a command line; there is no flag that takes the token itself. Unset or empty is an error. " +
         "Without this flag no header is registered."
     ),
@@ -65,7 +101,7 @@ export const planFlags = {
   ),
   dryRun: Options.boolean("dry-run").pipe(
     Options.withDescription(
-      "Validate the plan and print the exact smolvm command line(s) that would run, then exit without running " +
+      "Validate the plan and print the exact smolvm or docker command line(s) that would run, then exit without running " +
         "anything. The token is shown as a reference to the --token-env variable."
     )
   ),
@@ -84,7 +120,7 @@ export const planFlags = {
  * @category models
  */
 export interface PlanFlags {
-  readonly machine: string
+  readonly target: PlanTarget
   readonly url: string
   readonly serverName: Option.Option<string>
   readonly tokenEnv: Option.Option<string>

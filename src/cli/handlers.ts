@@ -1,16 +1,17 @@
 /**
  * What `provision` and `verify` do once their flags are parsed: resolve the
  * plan, then either render the dry run of the library's steps or run the
- * library and report.
+ * library on the backend the flags chose and report.
  *
  * @internal
  */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as ProvisionSupervise from "../ProvisionSupervise.js"
-import type { Sandbox } from "../Sandbox.js"
 import type { ClientNotFound } from "../SandboxError.js"
 import * as Guest from "../internal/guest.js"
+import * as Backend from "./backend.js"
 import * as DryRun from "./dryRun.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
 import * as FailedExec from "./failedExec.js"
@@ -27,15 +28,18 @@ const shortener = (resolved: Plan.Resolved, steps: ReadonlyArray<Guest.Step>): O
   FailedExec.shorten(error, steps, resolved.plan.agent, resolved.supervise)
 
 /** @internal */
-export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, Sandbox> =>
+export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
     const steps = Guest.provisionSteps(plan.agent, supervise)
     if (flags.dryRun) {
-      return yield* DryRun.print("provision", yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT), flags.json)
+      return yield* DryRun.print("provision", target.backend, yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT), flags.json)
     }
-    const outcome = yield* ProvisionSupervise.provisionSupervise(plan, target, timeout === undefined ? {} : { timeout })
+    const outcome = yield* Backend.provide(
+      target.backend,
+      ProvisionSupervise.provisionSupervise(plan, target.name, timeout === undefined ? {} : { timeout })
+    )
     return yield* Outcome.report(
       outcome,
       ProvisionSupervise.ProvisionOutcome,
@@ -46,15 +50,18 @@ export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | Out
   })
 
 /** @internal */
-export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, Sandbox> =>
+export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
     const steps = Guest.verifySteps(plan.agent, supervise)
     if (flags.dryRun) {
-      return yield* DryRun.print("verify", yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT), flags.json)
+      return yield* DryRun.print("verify", target.backend, yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT), flags.json)
     }
-    const outcome = yield* ProvisionSupervise.verifySupervise(plan, target, timeout === undefined ? {} : { timeout })
+    const outcome = yield* Backend.provide(
+      target.backend,
+      ProvisionSupervise.verifySupervise(plan, target.name, timeout === undefined ? {} : { timeout })
+    )
     return yield* Outcome.report(
       outcome,
       ProvisionSupervise.VerifyOutcome,

@@ -12,11 +12,12 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import { targetProblem as containerProblem } from "../internal/docker/request.js"
+import { ENV_NAME, timeoutProblem } from "../internal/request.js"
 import { problem as machineNameProblem } from "../MachineName.js"
 import * as SupervisePlan from "../SupervisePlan.js"
-import { ENV_NAME, timeoutProblem } from "../internal/request.js"
 import { PlanError } from "./errors.js"
-import type { PlanFlags } from "./flags.js"
+import type { PlanFlags, PlanTarget } from "./flags.js"
 import * as Humantime from "./humantime.js"
 
 /**
@@ -27,7 +28,7 @@ import * as Humantime from "./humantime.js"
 export interface Resolved {
   readonly plan: SupervisePlan.SmolmachinesBottlePlan
   readonly supervise: SupervisePlan.SupervisePlan
-  readonly target: string
+  readonly target: PlanTarget
   readonly timeout: Duration.Duration | undefined
 }
 
@@ -62,8 +63,13 @@ const formatParseError = (error: ParseResult.ParseError): ReadonlyArray<string> 
 export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
   Effect.gen(function*() {
     const problems: Array<string> = []
-    const badMachine = machineNameProblem(flags.machine)
-    if (badMachine !== undefined) problems.push(`--machine: ${badMachine}`)
+    // Each backend's own rule for a name, checked before anything runs.
+    const badTarget = flags.target.backend === "docker"
+      ? containerProblem(flags.target.name)
+      : machineNameProblem(flags.target.name)
+    if (badTarget !== undefined) {
+      problems.push(`${flags.target.backend === "docker" ? "--docker" : "--machine"}: ${badTarget}`)
+    }
 
     const timeout = Option.match(flags.timeout, {
       onNone: () => undefined,
@@ -119,5 +125,5 @@ export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
     const plan = decoded.right
     const supervise = plan.supervisePlan
     if (supervise === undefined) return yield* new PlanError({ problems: ["--url: required"] })
-    return { plan, supervise, target: flags.machine, timeout }
+    return { plan, supervise, target: flags.target, timeout }
   })

@@ -1,7 +1,7 @@
 /**
  * `Cli.run` in-process, as a launcher embedding the CLI would use it: exit
- * codes come back as values, and the Smolvm service is whatever layer is
- * provided (a fake here).
+ * codes come back as values, and the sandbox is whatever `Cli.SandboxLayer`
+ * gives for the backend the flags chose (a fake here).
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { afterEach, beforeEach, describe, expect, it, vi } from "@effect/vitest"
@@ -28,8 +28,11 @@ afterEach(() => {
 
 // Logs would go to console.log too: a launcher picks its logger, here none.
 const Quiet = Logger.replace(Logger.defaultLogger, Logger.none)
-const withGuest = (handler: Smolvm.FakeHandler) =>
-  Effect.provide(Layer.mergeAll(Smolvm.layerTest(handler), NodeContext.layer, Quiet))
+const withGuest = (handler: Smolvm.FakeHandler) => (effect: Effect.Effect<Cli.ExitCode, never, Cli.Environment>) =>
+  effect.pipe(
+    Effect.provideService(Cli.SandboxLayer, () => Smolvm.layerTest(handler)),
+    Effect.provide(Layer.merge(NodeContext.layer, Quiet))
+  )
 
 describe("Cli.run", () => {
   it.live("returns 0 for Registered and prints the outcome as JSON", () =>
@@ -57,7 +60,7 @@ describe("Cli.run", () => {
     Effect.gen(function*() {
       const fake = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 0 }))
       const code = yield* Cli.run(argv("verify", "--machine", "b1", "--url", "file:///etc/passwd")).pipe(
-        Effect.provide(fake.layer),
+        Effect.provideService(Cli.SandboxLayer, () => fake.layer),
         Effect.provide(Layer.merge(NodeContext.layer, Quiet))
       )
       expect(code).toBe(Cli.ExitCode.Usage)
@@ -76,5 +79,22 @@ describe("Cli.run", () => {
       expect(code).toBe(Cli.ExitCode.NotOk)
       expect(signals.map((signal) => process.listenerCount(signal))).toEqual(listeners)
       expect(process.exitCode).toBe(exitCode)
+    }))
+
+  it.live("--docker runs on the layer SandboxLayer gives for docker, --machine on smolvm's", () =>
+    Effect.gen(function*() {
+      const asked: Array<string> = []
+      const layerFor = (backend: "smolvm" | "docker") => {
+        asked.push(backend)
+        return Smolvm.layerTest(() => Effect.succeed({ exitCode: 0 }))
+      }
+      for (const flag of ["--docker", "--machine"]) {
+        const code = yield* Cli.run(argv("provision", flag, "b1", "--url", URL_A)).pipe(
+          Effect.provideService(Cli.SandboxLayer, layerFor),
+          Effect.provide(Layer.merge(NodeContext.layer, Quiet))
+        )
+        expect(code).toBe(Cli.ExitCode.Ok)
+      }
+      expect(asked).toEqual(["docker", "smolvm"])
     }))
 })

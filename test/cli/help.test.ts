@@ -10,6 +10,7 @@ const defer = cleanupAfterEach()
 
 const FLAGS = [
   "--machine",
+  "--docker",
   "--url",
   "--server-name",
   "--token-env",
@@ -38,13 +39,15 @@ describe("bottle-supervise --help", () => {
     const help = stripAnsi(run.stdout)
     expect(help).toContain(`bottle-supervise ${packageVersion()}`)
     expect(help).toMatch(/Register a bottle's supervise MCP sidecar/)
-    expect(help).toMatch(/- provision --machine NAME --url URL/)
-    expect(help).toMatch(/- verify --machine NAME --url URL/)
+    expect(help).toMatch(/- provision --machine NAME\|--docker CONTAINER --url URL/)
+    expect(help).toMatch(/- verify --machine NAME\|--docker CONTAINER --url URL/)
     expect(help).toContain("EXIT CODES")
     for (const code of ["0", "1", "2", "3", "130"]) expect(help).toMatch(new RegExp(`^${code}$`, "m"))
     expect(help).toMatch(/Registered, Unchanged, Replaced \(provision\); Connected \(verify\)/)
     expect(help).toMatch(/Failed \(provision or verify\); Unreachable, NotRegistered \(verify\)/)
     expect(help).toContain("SMOLVM_BIN")
+    // Wherever the help names the smolvm binary's variable, it names docker's too.
+    expect(help.match(/SMOLVM_BIN/g)?.length).toBe(help.match(/DOCKER_BIN/g)?.length)
     expect(run.stderr).toBe("")
   })
 
@@ -70,13 +73,15 @@ describe("bottle-supervise --help", () => {
       const run = await runBin(built.path, [sub, "--help"])
       expect(run.code, show(run)).toBe(0)
       const usage = run.stdout.split("\n").filter((l) => l.startsWith("$ "))
-      expect(usage).toEqual([expect.stringMatching(new RegExp(`^\\$ bottle-supervise ${sub} --machine NAME --url URL `))])
+      expect(usage).toEqual([
+        expect.stringMatching(new RegExp(`^\\$ bottle-supervise ${sub} --machine NAME\\|--docker CONTAINER --url URL `))
+      ])
     })
 
     it(`${sub} --help after other flags shows ${sub}'s help`, async () => {
       const run = await runBin(built.path, [sub, "--machine", "m", "--help"])
       expect(run.code, show(run)).toBe(0)
-      expect(run.stdout).toContain(`$ bottle-supervise ${sub} --machine NAME`)
+      expect(run.stdout).toContain(`$ bottle-supervise ${sub} --machine NAME|--docker CONTAINER`)
       expect(run.stdout).toContain("--token-env VAR")
       expect(run.stderr).toBe("")
     })
