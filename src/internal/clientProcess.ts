@@ -13,7 +13,7 @@
  * @internal
  */
 import * as Command from "@effect/platform/Command"
-import * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
