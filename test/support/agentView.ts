@@ -30,27 +30,35 @@ export class AgentViewError extends Data.TaggedError("AgentViewError")<{ readonl
 
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-/** Every user-scope server in the config file. */
-export const readServers = (configFile: string): Effect.Effect<Readonly<Record<string, unknown>>, AgentViewError> =>
-  Effect.try({
-    try: () => fs.readFileSync(configFile, "utf8"),
-    catch: (error) => new AgentViewError({ message: `cannot read ${configFile}: ${describeError(error)}` })
-  }).pipe(
-    Effect.flatMap(Schema.decodeUnknown(ClaudeJson)),
+/** Every user-scope server in a config's text; `source` names it in errors. */
+export const serversIn = (text: string, source: string): Effect.Effect<Readonly<Record<string, unknown>>, AgentViewError> =>
+  Schema.decodeUnknown(ClaudeJson)(text).pipe(
     Effect.map((config) => config.mcpServers ?? {}),
-    Effect.mapError((error) =>
-      error._tag === "ParseError" ? new AgentViewError({ message: `${configFile}: ${error.message}` }) : error
-    )
+    Effect.mapError((error) => new AgentViewError({ message: `${source}: ${error.message}` }))
   )
 
-/** The user-scope entry `name` in the config file. */
-export const readEntry = (configFile: string, name: string): Effect.Effect<McpEntry, AgentViewError> =>
-  Effect.flatMap(readServers(configFile), (servers) =>
+/** The user-scope entry `name` in a config's text; `source` names it in errors. */
+export const entryIn = (text: string, name: string, source: string): Effect.Effect<McpEntry, AgentViewError> =>
+  Effect.flatMap(serversIn(text, source), (servers) =>
     Object.hasOwn(servers, name)
       ? Schema.decodeUnknown(McpEntry)(servers[name]).pipe(
         Effect.mapError((error) => new AgentViewError({ message: `entry ${name}: ${error.message}` }))
       )
-      : Effect.fail(new AgentViewError({ message: `no user-scope MCP server ${name} in ${configFile}` })))
+      : Effect.fail(new AgentViewError({ message: `no user-scope MCP server ${name} in ${source}` })))
+
+const readText = (configFile: string): Effect.Effect<string, AgentViewError> =>
+  Effect.try({
+    try: () => fs.readFileSync(configFile, "utf8"),
+    catch: (error) => new AgentViewError({ message: `cannot read ${configFile}: ${describeError(error)}` })
+  })
+
+/** Every user-scope server in the config file. */
+export const readServers = (configFile: string): Effect.Effect<Readonly<Record<string, unknown>>, AgentViewError> =>
+  Effect.flatMap(readText(configFile), (text) => serversIn(text, configFile))
+
+/** The user-scope entry `name` in the config file. */
+export const readEntry = (configFile: string, name: string): Effect.Effect<McpEntry, AgentViewError> =>
+  Effect.flatMap(readText(configFile), (text) => entryIn(text, name, configFile))
 
 /** An MCP client connected as the agent would be: the entry's URL and headers. */
 const connected = (entry: McpEntry) =>

@@ -67,6 +67,8 @@ export interface MachineState {
   readonly env?: Readonly<Record<string, string>> | undefined
   /** File the stand-in appends each exec's command line to (a JSON array a line). */
   readonly argvLog?: string | undefined
+  /** Container mode: the machine is this real container, every exec a `docker exec` into it. */
+  readonly container?: string | undefined
 }
 
 /**
@@ -138,51 +140,59 @@ export const makeGuest = (
         } needs this process to run as root (it runs as ${me.name})`
       })
     }
-    const name = options.name ?? "bottle-e2e"
+    const machine = yield* machineDir(options.name ?? "bottle-e2e", {})
+    const home = path.join(machine.root, "home")
+    yield* fsTry("preparing the guest", () => {
+      // The agent user must reach its home through this directory.
+      fs.chmodSync(machine.root, 0o755)
+      fs.mkdirSync(home, { mode: 0o700 })
+      if (options.user.uid !== me.uid) fs.chownSync(home, options.user.uid, options.user.gid)
+      machine.write({
+        running: true,
+        execAs: options.execLandsAs === "root" ? "root" : options.user.name,
+        notRunningFor: options.notRunningFor,
+        argvLog: machine.argvLog
+      })
+    })
+    return machine.guest(options.user, home)
+  })
+
+/** What a stand-in machine needs on this host: its state directory, machine file and `smolvm` wrapper. */
+const machineDir = (name: string, wrapperEnv: Readonly<Record<string, string>>) =>
+  Effect.gen(function*() {
     const root = yield* Effect.acquireRelease(
       fsTry("creating the guest directory", () => fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-guest-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
     )
     const stateDir = path.join(root, "state")
-    const home = path.join(root, "home")
     const binary = path.join(root, "smolvm")
     const machineFile = path.join(stateDir, `${name}.json`)
     const argvLog = path.join(root, "argv.log")
-    const writeMachine = (state: MachineState) => {
+    const write = (state: MachineState) => {
       const tmp = `${machineFile}.tmp`
       fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`)
       fs.renameSync(tmp, machineFile)
     }
-    yield* fsTry("preparing the guest", () => {
-      // The agent user must reach its home through this directory.
-      fs.chmodSync(root, 0o755)
+    const env = { SMOLVM_STANDIN_STATE: stateDir, ...wrapperEnv }
+    yield* fsTry("preparing the stand-in", () => {
       fs.mkdirSync(stateDir, { mode: 0o700 })
-      fs.mkdirSync(home, { mode: 0o700 })
-      if (options.user.uid !== me.uid) fs.chownSync(home, options.user.uid, options.user.gid)
-      writeMachine({
-        running: true,
-        execAs: options.execLandsAs === "root" ? "root" : options.user.name,
-        notRunningFor: options.notRunningFor,
-        argvLog
-      })
       fs.writeFileSync(
         binary,
         [
           "#!/bin/sh",
-          "# smolvm for one stand-in guest: runs commands on this host (see smolvm-standin.mjs).",
-          `SMOLVM_STANDIN_STATE=${shellQuote(stateDir)}`,
-          "export SMOLVM_STANDIN_STATE",
+          "# smolvm for one stand-in guest (see smolvm-standin.mjs).",
+          ...Object.entries(env).flatMap(([key, value]) => [`${key}=${shellQuote(value)}`, `export ${key}`]),
           `exec ${shellQuote(process.execPath)} ${shellQuote(STANDIN)} "$@"`,
           ""
         ].join("\n"),
         { mode: 0o755 }
       )
     })
-    return {
+    const guest = (user: HostUser, home: string): StandinGuest => ({
       name,
-      user: options.user,
+      user,
       home,
-      configFile: path.join(home, ".claude.json"),
+      configFile: path.posix.join(home, ".claude.json"),
       binary,
       machineFile,
       commandLines: Effect.sync(() =>
@@ -194,8 +204,55 @@ export const makeGuest = (
       plan: (supervise) =>
         SupervisePlan.decode({
           ...(supervise === undefined ? {} : { supervisePlan: supervise }),
-          agent: { user: options.user.name, home }
+          agent: { user: user.name, home }
         }),
-      setMachine: (state) => Effect.sync(() => writeMachine(state))
-    } satisfies StandinGuest
+      setMachine: (state) => Effect.sync(() => write(state))
+    })
+    return { root, argvLog, write, guest }
+  })
+
+/**
+ * How to build a stand-in guest in container mode.
+ *
+ * - `container`: a running container (the caller starts and removes it).
+ * - `execLandsAs`: `"root"` emulates a bare VM (`docker exec -u 0`, the library
+ *   switches user); `"image"` an image ending in `USER <agent>` (`docker exec`
+ *   without `-u`: as the image's user).
+ * - `agent`: the agent user as the container knows it, and its home there.
+ * - `dockerHost`: the engine, given to the stand-in's docker client through its
+ *   wrapper script (not `process.env`).
+ */
+export interface ContainerGuestOptions {
+  readonly container: string
+  readonly execLandsAs: "root" | "image"
+  readonly agent: HostUser
+  readonly agentHome: string
+  readonly dockerHost: string
+  readonly name?: string | undefined
+}
+
+/** A stand-in guest whose machine is a real container; `home` and `configFile` are paths in the container. */
+export interface ContainerStandinGuest extends StandinGuest {
+  readonly container: string
+}
+
+/**
+ * Creates a stand-in guest in container mode: a machine file that names the
+ * container, and a `smolvm` wrapper that sends the stand-in's `docker exec` to
+ * `dockerHost`. Removed (not the container) when the scope closes. Needs no
+ * root on this host: the container's users do the work.
+ */
+export const makeContainerGuest = (
+  options: ContainerGuestOptions
+): Effect.Effect<ContainerStandinGuest, StandinError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const machine = yield* machineDir(options.name ?? "bottle-e2e", { DOCKER_HOST: options.dockerHost })
+    yield* fsTry("preparing the guest", () =>
+      machine.write({
+        running: true,
+        execAs: options.execLandsAs === "root" ? "root" : null,
+        argvLog: machine.argvLog,
+        container: options.container
+      }))
+    return { ...machine.guest(options.agent, options.agentHome), container: options.container }
   })
