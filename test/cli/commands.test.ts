@@ -36,7 +36,7 @@ const verifyJson = (stdout: string) => {
 }
 
 describe("provision", () => {
-  it("Registered, Unchanged, Replaced: exit 0, with 1, 2 and 3 execs", async () => {
+  it("Registered, Unchanged, Replaced: exit 0, with 1, 1 and 2 execs", async () => {
     const g = guest()
     const first = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A)], g.env)
     expect(first).toMatchObject({ code: 0 })
@@ -45,19 +45,19 @@ describe("provision", () => {
 
     const again = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A), "--json"], g.env)
     expect(again.code).toBe(0)
-    expect(provisionJson(again.stdout)).toMatchObject({ _tag: "Unchanged", execs: 2, target: "bottle-1" })
+    expect(provisionJson(again.stdout)).toMatchObject({ _tag: "Unchanged", execs: 1, target: "bottle-1" })
 
     const moved = await runBin(built.path, ["provision", ...plan("bottle-1", URL_B), "--json"], g.env)
     expect(moved.code).toBe(0)
     expect(provisionJson(moved.stdout)).toMatchObject({
       _tag: "Replaced",
-      execs: 3,
+      execs: 2,
       previousUrl: URL_A,
       url: URL_B,
       changed: ["url"]
     })
     expect(g.config("bottle-1")).toContain(URL_B)
-    expect(g.calls()).toHaveLength(6)
+    expect(g.calls()).toHaveLength(4)
   })
 
   it("Failed: exit 1, the reason and the manual hint; --json carries the typed error", async () => {
@@ -97,7 +97,7 @@ describe("provision", () => {
     expect(call?.argv).toContain("agent")
     expect(call?.argv).toContain("HOME=/srv/agent")
     expect(call?.argv).toContain("CLAUDE_CONFIG_DIR=/srv/cfg")
-    expect(call?.argv.slice(-2)).toEqual(["sup_2", URL_A])
+    expect(call?.argv.slice(-3)).toEqual(["sup_2", URL_A, String(4 * 1024 * 1024)])
     expect(g.config("bottle-2")).toContain(`"sup_2"`)
   })
 })
@@ -331,13 +331,16 @@ describe("the token", () => {
       expect(run.stderr).not.toContain(TOKEN)
     }
     const calls = g.calls()
-    expect(calls.length).toBeGreaterThanOrEqual(8)
+    expect(calls.length).toBeGreaterThanOrEqual(7)
     for (const call of calls) expect(call.argv.join(" ")).not.toContain(TOKEN)
     const secretCalls = calls.filter((c) => c.argv.includes("--secret-env"))
     expect(secretCalls.length).toBeGreaterThanOrEqual(4)
     for (const call of secretCalls) {
       expect(call.argv).toContain("BOTTLE_SUPERVISE_TOKEN=BOTTLE_SUPERVISE_SECRET_0")
-      expect(call.env).toBe(`BOTTLE_SUPERVISE_SECRET_0=${TOKEN}\n`)
+      // The token, and the header text the guest compares the stored one with.
+      expect(call.env).toBe(
+        `BOTTLE_SUPERVISE_SECRET_0=${TOKEN}\nBOTTLE_SUPERVISE_SECRET_1=${JSON.stringify(`Bearer ${TOKEN}`)}\n`
+      )
     }
     // What the guest stored is the real header, so the plumbing works end to end.
     expect(g.config("bottle-8")).toContain(`"Authorization":"Bearer ${TOKEN}"`)
