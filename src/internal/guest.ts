@@ -88,8 +88,11 @@ export const FAILED_MARK = "bottle-supervise: failed at "
  * holding the pid of the shell that took it. A lock whose holder is gone (an
  * exec killed at its deadline, a host that died) is broken by renaming it away
  * first, so that two waiters cannot both break it; one without a pid yet is
- * given a moment. The wait is bounded by the exec's own deadline. The lock dir
- * also holds a replace's work copy, so breaking a stale lock cleans that too.
+ * given a moment. A holder that is a zombie is gone too: a shell killed with
+ * its parent (`runuser`) is left to the guest's init, and `kill -0` succeeds
+ * on it for as long as that init does not reap it. The wait is bounded by the
+ * exec's own deadline. The lock dir also holds a replace's work copy, so
+ * breaking a stale lock cleans that too.
  */
 const LOCK = [
   'case "$f" in */*) dir="${f%/*}";; *) dir=.;; esac',
@@ -97,11 +100,12 @@ const LOCK = [
   String.raw`L="$dir/.bottle-supervise.lock"`,
   String.raw`[ -d "$dir" ] || mkdir -p -- "$dir" 2>/dev/null || :`,
   String.raw`nopid=0`,
+  'alive() { kill -0 "$1" 2>/dev/null || return 1; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0; s="${s##*) }"; [ "${s%% *}" != Z ]; }',
   String.raw`while ! mkdir -- "$L" 2>/dev/null; do`,
   String.raw`  [ -d "$dir" ] || { echo "${FAILED_MARK}lock: $dir is not a directory the agent can write" >&2; exit 73; }`,
   String.raw`  p="$(cat -- "$L/pid" 2>/dev/null)" || p=""`,
   String.raw`  if [ -z "$p" ]; then nopid=$((nopid + 1)); else nopid=0; fi`,
-  String.raw`  if { [ -n "$p" ] && ! kill -0 "$p" 2>/dev/null; } || [ "$nopid" -gt 30 ]; then`,
+  String.raw`  if { [ -n "$p" ] && ! alive "$p"; } || [ "$nopid" -gt 30 ]; then`,
   String.raw`    mv -- "$L" "$L.stale.$$" 2>/dev/null && rm -rf -- "$L.stale.$$"`,
   String.raw`    nopid=0`,
   String.raw`  fi`,
