@@ -5,14 +5,21 @@
 #
 #   claude mcp add     exit 0 and stores the entry the first time; exit 1
 #                      "MCP server NAME already exists in user config" after
+#   ensure             (the library's first step) adds the entry when the
+#                      config has none (stderr "bottle-supervise: step add"),
+#                      else prints the config with the plan's Authorization
+#                      value as the guest's placeholder and any other one as
+#                      [REDACTED] (stderr "bottle-supervise: step read")
 #   the config read    prints the stored config (exit 1 when there is none)
 #   remove + add       (the library's replace script) stores the new entry
+#                      (stderr "bottle-supervise: step replace")
 #   claude mcp get     "Status: ✔ Connected" (or refused, see below) with the
 #                      stored headers in clear, as the real CLI prints them;
 #                      exit 1 "No MCP server named ..." when there is none
 #
 # The bearer token reaches it the way it reaches smolvm: `--secret-env
-# GUEST=HOSTVAR` names a variable of this process's environment.
+# GUEST=HOSTVAR` names a variable of this process's environment; the token is
+# the one for BOTTLE_SUPERVISE_TOKEN (or the first secret when none is).
 #
 # Environment:
 #   STUB_SMOLVM_STATE   directory with one config file per machine (required)
@@ -50,8 +57,9 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || usage "a value is required for '--secret-env'"
       host=${2#*=}
       case "$host" in "" | *[!A-Za-z0-9_]*) usage "invalid --secret-env '$2'" ;; esac
-      eval "secret=\${$host-}"
-      [ -n "${STUB_SMOLVM_LOG-}" ] && printf '%s=%s\n' "$host" "$secret" >>"$STUB_SMOLVM_LOG/$$.env"
+      eval "value=\${$host-}"
+      case "$2" in BOTTLE_SUPERVISE_TOKEN=*) secret=$value; token_named=1 ;; *) [ -n "${token_named-}" ] || [ -n "$secret" ] || secret=$value ;; esac
+      [ -n "${STUB_SMOLVM_LOG-}" ] && printf '%s=%s\n' "$host" "$value" >>"$STUB_SMOLVM_LOG/$$.env"
       shift 2
       ;;
     --) shift; break ;;
@@ -72,8 +80,18 @@ state=${STUB_SMOLVM_STATE:?STUB_SMOLVM_STATE must name a directory}/$name.json
 
 mode=other
 for a in "$@"; do
+  if [ "$mode" = ensure ]; then
+    # The script's own arguments: $0, then name, URL and read limit.
+    case "${seen-}" in
+      "") seen=0 ;;
+      0) sname=$a; seen=1 ;;
+      1) surl=$a; seen=2 ;;
+    esac
+    continue
+  fi
   case "$a" in
     *"claude mcp remove"*) mode=replace; break ;;
+    *"bottle-supervise: step read"*"claude mcp add"* | *"claude mcp add"*"bottle-supervise: step read"*) mode=ensure ;;
     *"claude mcp add"*) mode=add; break ;;
     *"claude mcp get"*) mode=get; break ;;
     *'exec cat -- "$3"'*) mode=cat; break ;;
@@ -120,7 +138,35 @@ case "$mode" in
     fi
     store "$prev" "$last"
     ;;
+  ensure)
+    present=
+    if [ -f "$state" ]; then
+      IFS= read -r line <"$state"
+      escape "$sname"
+      case "$line" in *"\"$out\":"*) present=1 ;; esac
+    fi
+    if [ -z "$present" ]; then
+      printf 'bottle-supervise: step add\n' >&2
+      store "$sname" "$surl"
+      exit 0
+    fi
+    printf 'bottle-supervise: step read\n' >&2
+    escape "$secret"
+    ours="\"Authorization\":\"Bearer $out\""
+    case "$line" in
+      *'"Authorization":"'*)
+        if [ -n "$secret" ] && case "$line" in *"$ours"*) true ;; *) false ;; esac; then
+          line="${line%%"$ours"*}\"Authorization\":\"Bearer <the planned token>\"${line#*"$ours"}"
+        else
+          rest=${line#*\"Authorization\":\"}
+          line="${line%%\"Authorization\":\"*}\"Authorization\":\"[REDACTED]\"${rest#*\"}"
+        fi
+        ;;
+    esac
+    printf '%s\n' "$line"
+    ;;
   replace)
+    printf 'bottle-supervise: step replace\n' >&2
     store "$prev" "$last"
     ;;
   cat)
