@@ -108,10 +108,12 @@ export const make = (options: {
           exitCode: previous?.exitCode,
           stdout: previous?.stdout ?? "",
           stderr: previous?.stderr ?? "",
+          // The sandbox's own backend, so the message names a container and docker on the Docker backend.
+          backend: sandbox.backend,
           detail: !started
             ? `gave up after ${Duration.format(timeout)} waiting for another provisioning of this bottle`
             : previous === undefined
-            ? `gave up after ${Duration.format(timeout)}, before any answer from smolvm`
+            ? `gave up after ${Duration.format(timeout)}, before any answer from ${sandbox.backend}`
             : previous.stderr === "" && previous.detail !== undefined
             // A client that never started (SpawnFailed) left no output: its words are the detail.
             ? `gave up after ${Duration.format(timeout)}; last attempt: ${previous.detail}`
