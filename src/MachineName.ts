@@ -6,6 +6,8 @@
  */
 import * as Schema from "effect/Schema"
 
+const ALNUM = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"]
+
 const PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9_]|-(?!-))*$/
 
 /**
@@ -42,7 +44,15 @@ export const problem = (name: string): string | undefined => {
  * Schema.decodeUnknownSync(MachineName.MachineName)("bottle-1")
  */
 export const MachineName = Schema.String.pipe(
-  Schema.filter((name) => problem(name) ?? true, { identifier: "MachineName" }),
+  Schema.filter((name) => problem(name) ?? true, {
+    identifier: "MachineName",
+    // Random strings are rarely machine names: build them (a `-` is always followed by another character).
+    arbitrary: () => (fc) =>
+      fc.tuple(
+        fc.constantFrom(...ALNUM),
+        fc.array(fc.tuple(fc.boolean(), fc.constantFrom(...ALNUM, "_")), { maxLength: 40 })
+      ).map(([first, rest]) => `${first}${rest.map(([dash, c]) => `${dash ? "-" : ""}${c}`).join("")}`)
+  }),
   Schema.brand("MachineName")
 )
 

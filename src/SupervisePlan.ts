@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+import type * as Arbitrary from "effect/Arbitrary"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
 // Control characters and whitespace anywhere make a URL, path or header unsafe
@@ -55,6 +57,32 @@ const urlProblem = (input: string): string | undefined => {
   return undefined
 }
 
+// Hosts a launcher computes: loopback and smolvm's addresses, any IPv4, IPv6 loopback, DNS names.
+const hostArbitrary: Arbitrary.LazyArbitrary<string> = (fc) =>
+  fc.oneof(
+    fc.constantFrom("127.0.0.1", "localhost", "100.96.0.1", "host.smolvm.internal", "[::1]"),
+    fc.ipV4(),
+    fc.domain()
+  )
+
+/** Valid `AgentUrl`s: http(s), a host, an optional port from 1 to 65535, a path. */
+const agentUrlArbitrary: Arbitrary.LazyArbitrary<string> = (fc) =>
+  fc.tuple(
+    fc.constantFrom("http", "https"),
+    hostArbitrary(fc),
+    fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+    fc.constantFrom("", "/", "/mcp", "/supervise/v1/", "/mcp?bottle=1")
+  ).map(([scheme, host, port, path]) => `${scheme}://${host}${port === undefined ? "" : `:${port}`}${path}`)
+
+/** Visible ASCII but `/`: what a path segment (or a token, with `/`) may hold. */
+const VISIBLE = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i))
+const SEGMENT_CHARS = VISIBLE.filter((c) => c !== "/")
+
+/** Valid `AbsolutePath`s: up to four segments of visible ASCII, never `.` or `..`. */
+const absolutePathArbitrary: Arbitrary.LazyArbitrary<string> = (fc) =>
+  fc.array(fc.string({ unit: fc.constantFrom(...SEGMENT_CHARS), minLength: 1, maxLength: 12 }), { maxLength: 4 })
+    .map((parts) => `/${parts.map((part) => (part === "." || part === ".." ? `${part}_` : part)).join("/")}`)
+
 /**
  * The URL the agent inside the guest uses to reach the supervise sidecar: any
  * absolute `http://` or `https://` URL with a valid port (1-65535 when given),
@@ -71,7 +99,11 @@ const urlProblem = (input: string): string | undefined => {
  * Schema.decodeUnknownSync(SupervisePlan.AgentUrl)("http://127.0.0.1:4318/")
  */
 export const AgentUrl = Schema.String.pipe(
-  Schema.filter((s) => urlProblem(s) ?? true, { identifier: "AgentUrl" }),
+  Schema.filter((s) => urlProblem(s) ?? true, {
+    identifier: "AgentUrl",
+    // Random strings are never such a URL: without this, `Arbitrary.make` retries forever.
+    arbitrary: () => agentUrlArbitrary
+  }),
   Schema.brand("AgentUrl")
 )
 
@@ -172,7 +204,11 @@ const pathProblem = (path: string): string | undefined => {
  * Schema.is(SupervisePlan.AbsolutePath)("/home/node") // true
  */
 export const AbsolutePath = Schema.String.pipe(
-  Schema.filter((s) => pathProblem(s) ?? true, { identifier: "AbsolutePath" }),
+  Schema.filter((s) => pathProblem(s) ?? true, {
+    identifier: "AbsolutePath",
+    // Random strings rarely start with "/": build paths, shell metacharacters included.
+    arbitrary: () => absolutePathArbitrary
+  }),
   Schema.brand("AbsolutePath")
 )
 
@@ -193,7 +229,10 @@ const TOKEN_MESSAGE = "token must be 1 to 4096 visible ASCII characters"
 // The messages never include the value: a ParseError about a token must not
 // print the token.
 const Token = Schema.String.annotations({ message: () => TOKEN_MESSAGE }).pipe(
-  Schema.filter((s) => /^[\x21-\x7e]{1,4096}$/.test(s), { message: () => TOKEN_MESSAGE })
+  Schema.filter((s) => /^[\x21-\x7e]{1,4096}$/.test(s), {
+    message: () => TOKEN_MESSAGE,
+    arbitrary: () => (fc) => fc.string({ unit: fc.constantFrom(...VISIBLE), minLength: 1, maxLength: 64 })
+  })
 )
 
 /**
@@ -341,3 +380,67 @@ export class SmolmachinesBottlePlan extends Schema.Class<SmolmachinesBottlePlan>
  * const plan = SupervisePlan.decode(JSON.parse('{"supervisePlan":{"agentUrl":"http://127.0.0.1:4318/"}}'))
  */
 export const decode = Schema.decodeUnknown(SmolmachinesBottlePlan, { errors: "all", onExcessProperty: "ignore" })
+
+/**
+ * How `formatPlanError` names a field: `fieldName` gets the field's path
+ * (`supervisePlan.agentUrl`, `agent.home`, or `""` for the plan itself) and
+ * returns the name to print, or `undefined` for the path itself (`plan` for
+ * the whole). A CLI maps paths to its flags this way.
+ *
+ * @since 0.2.0
+ * @category decoding
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const options: SupervisePlan.FormatPlanErrorOptions = {
+ *   fieldName: (path) => (path === "supervisePlan.agentUrl" ? "--url" : undefined)
+ * }
+ */
+export interface FormatPlanErrorOptions {
+  readonly fieldName?: ((path: string) => string | undefined) | undefined
+}
+
+// An optional field with a default decodes through `X | undefined`: when X
+// fails, the `undefined` branch fails too, and says nothing useful. The
+// token's own `undefined` branch carries the message "or absent".
+const UNDEFINED_BRANCH = /^(Expected undefined, actual |or absent$)/
+
+const ownField = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && Object.hasOwn(value, key)
+    ? (value as Readonly<Record<string, unknown>>)[key]
+    : undefined
+
+/**
+ * A decode error of a plan (from `decode`, or any decoding of
+ * `SmolmachinesBottlePlan`) as one line per problem, `<field>: <message>`,
+ * every problem kept (decode with `errors: "all"`, as `decode` does). The
+ * token is never printed: the token's own messages never hold its value, and
+ * the input's token text is cut out of every line that might.
+ *
+ * @since 0.2.0
+ * @category decoding
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Effect, Either } from "effect"
+ *
+ * const decoded = Effect.runSync(Effect.either(SupervisePlan.decode({ supervisePlan: { agentUrl: "ftp://x/" } })))
+ * if (Either.isLeft(decoded)) {
+ *   SupervisePlan.formatPlanError(decoded.left) // ["supervisePlan.agentUrl: must use http or https"]
+ * }
+ */
+export const formatPlanError = (
+  error: ParseResult.ParseError,
+  options: FormatPlanErrorOptions = {}
+): ReadonlyArray<string> => {
+  const input = error.issue.actual
+  const token = ownField(ownField(input, "supervisePlan"), "token")
+  const secret = typeof token === "string" && token.length > 0 ? token : undefined
+  const hide = (line: string): string => (secret === undefined ? line : line.split(secret).join("<redacted>"))
+  const lines = ParseResult.ArrayFormatter.formatErrorSync(error)
+    .filter((issue) => !UNDEFINED_BRANCH.test(issue.message))
+    .map((issue) => {
+      const path = issue.path.map(String).join(".")
+      return hide(`${options.fieldName?.(path) ?? (path || "plan")}: ${issue.message}`)
+    })
+  return lines.length > 0 ? lines : [hide(ParseResult.TreeFormatter.formatErrorSync(error))]
+}
