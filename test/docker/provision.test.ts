@@ -30,11 +30,22 @@ import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
 import type * as Sandbox from "../../src/Sandbox.js"
 import type { ClientNotFound } from "../../src/SandboxError.js"
 import type * as SupervisePlan from "../../src/SupervisePlan.js"
-import { DOCKER_ENV, DOCKER_HOST, dockerExecSync, describeDocker, guestStat, readGuestFile, removeContainer, startContainer, stopContainer, type TestImage } from "../support/docker.js"
-import { dockerLive } from "../support/dockerLayer.js"
-import * as AgentView from "../support/agentView.js"
-import { dockerContainer, IMAGE_AGENT, IMAGE_AGENT_HOME, imagePlan } from "../support/scenarioGuest.js"
 import { scenarioOn } from "../e2e/scenario.js"
+import * as AgentView from "../support/agentView.js"
+import {
+  describeDocker,
+  DOCKER_ENV,
+  DOCKER_HOST,
+  dockerExecSync,
+  guestStat,
+  readGuestFile,
+  removeContainer,
+  startContainer,
+  stopContainer,
+  type TestImage
+} from "../support/docker.js"
+import { dockerLive } from "../support/dockerLayer.js"
+import { dockerContainer, IMAGE_AGENT, IMAGE_AGENT_HOME, imagePlan } from "../support/scenarioGuest.js"
 
 const CONFIG = `${IMAGE_AGENT_HOME}/.claude.json`
 
@@ -104,48 +115,55 @@ describeDocker("provisioning through Docker.layer on real containers", () => {
 
     const images: ReadonlyArray<TestImage> = ["root", "node"]
     for (const image of images) {
-      it.live(`a hung claude is killed inside the container at the deadline: Failed Timeout, nothing left (${image} image)`, () =>
-        Effect.gen(function*() {
-          const container = startContainer({ image })
-          containers.push(container)
-          // The container's claude now hangs; the real one is kept aside.
-          const swap = dockerExecSync(container, [
-            "sh",
-            "-c",
-            "mv /usr/local/bin/claude /usr/local/bin/claude.real && printf '#!/bin/sh\\nsleep 319\\n' >/usr/local/bin/claude && chmod 755 /usr/local/bin/claude"
-          ], { user: "0" })
-          expect(swap, swap.stderr).toMatchObject({ status: 0 })
-          const token = `hung-token-${randomUUID()}`
-          const plan = yield* imagePlan({ agentUrl: "http://127.0.0.1:9/", token })
+      it.live(
+        `a hung claude is killed inside the container at the deadline: Failed Timeout, nothing left (${image} image)`,
+        () =>
+          Effect.gen(function*() {
+            const container = startContainer({ image })
+            containers.push(container)
+            // The container's claude now hangs; the real one is kept aside.
+            const swap = dockerExecSync(container, [
+              "sh",
+              "-c",
+              "mv /usr/local/bin/claude /usr/local/bin/claude.real && printf '#!/bin/sh\\nsleep 319\\n' >/usr/local/bin/claude && chmod 755 /usr/local/bin/claude"
+            ], { user: "0" })
+            expect(swap, swap.stderr).toMatchObject({ status: 0 })
+            const token = `hung-token-${randomUUID()}`
+            const plan = yield* imagePlan({ agentUrl: "http://127.0.0.1:9/", token })
 
-          const timeoutMs = 3_000
-          const started = Date.now()
-          const [outcome, logs] = yield* provisioned(
-            ProvisionSupervise.provisionSupervise(plan, container, { timeout: `${timeoutMs} millis` }),
-            token
-          )
-          const elapsed = Date.now() - started
-          console.log(`docker provisioning with a hung claude (${image} image): ${outcome._tag} after ${elapsed} ms`)
-          expect(outcome._tag).toBe("Failed")
-          if (outcome._tag !== "Failed") return
-          expect([outcome.error.reason, outcome.execs, outcome.error.backend]).toEqual(["Timeout", 1, "docker"])
-          // Words about this backend: a container and docker, not a machine and smolvm.
-          expect(outcome.error.message).toContain(`timed out on container "${container}"`)
-          expect(outcome.error.message).not.toMatch(/smolvm|machine/)
-          // The deadline, the client's kill grace, and the in-container kill (about 0.3 s; generous on a loaded host).
-          expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 50)
-          expect(elapsed).toBeLessThan(timeoutMs + KILL_GRACE_MS + 2_500)
-          expect(logs.some((log) => log.level === "WARN" && log.message.includes("claude mcp add --scope user"))).toBe(true)
-          // Nothing of the exec is left in the container, right when the call returned.
-          expect(processes(container).filter((l) => /sleep 319|claude|bottle-supervise/.test(l))).toEqual([])
+            const timeoutMs = 3_000
+            const started = Date.now()
+            const [outcome, logs] = yield* provisioned(
+              ProvisionSupervise.provisionSupervise(plan, container, { timeout: `${timeoutMs} millis` }),
+              token
+            )
+            const elapsed = Date.now() - started
+            console.log(`docker provisioning with a hung claude (${image} image): ${outcome._tag} after ${elapsed} ms`)
+            expect(outcome._tag).toBe("Failed")
+            if (outcome._tag !== "Failed") return
+            expect([outcome.error.reason, outcome.execs, outcome.error.backend]).toEqual(["Timeout", 1, "docker"])
+            // Words about this backend: a container and docker, not a machine and smolvm.
+            expect(outcome.error.message).toContain(`timed out on container "${container}"`)
+            expect(outcome.error.message).not.toMatch(/smolvm|machine/)
+            // The deadline, the client's kill grace, and the in-container kill (about 0.3 s; generous on a loaded host).
+            expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 50)
+            expect(elapsed).toBeLessThan(timeoutMs + KILL_GRACE_MS + 2_500)
+            expect(logs.some((log) => log.level === "WARN" && log.message.includes("claude mcp add --scope user")))
+              .toBe(true)
+            // Nothing of the exec is left in the container, right when the call returned.
+            expect(processes(container).filter((l) => /sleep 319|claude|bottle-supervise/.test(l))).toEqual([])
 
-          // With the real claude back, the next provisioning breaks the dead exec's lock and registers.
-          const restore = dockerExecSync(container, ["mv", "/usr/local/bin/claude.real", "/usr/local/bin/claude"], { user: "0" })
-          expect(restore, restore.stderr).toMatchObject({ status: 0 })
-          const [again] = yield* provisioned(ProvisionSupervise.provisionSupervise(plan, container), token)
-          expect(again).toMatchObject({ _tag: "Registered", execs: 1, cliStarts: 1 })
-          yield* expectConfig(container, "http://127.0.0.1:9/", token)
-        }), 90_000)
+            // With the real claude back, the next provisioning breaks the dead exec's lock and registers.
+            const restore = dockerExecSync(container, ["mv", "/usr/local/bin/claude.real", "/usr/local/bin/claude"], {
+              user: "0"
+            })
+            expect(restore, restore.stderr).toMatchObject({ status: 0 })
+            const [again] = yield* provisioned(ProvisionSupervise.provisionSupervise(plan, container), token)
+            expect(again).toMatchObject({ _tag: "Registered", execs: 1, cliStarts: 1 })
+            yield* expectConfig(container, "http://127.0.0.1:9/", token)
+          }),
+        90_000
+      )
     }
 
     it.live("a stopped container: Failed MachineNotRunning after 1 exec, in words about a container", () =>
@@ -159,10 +177,16 @@ describeDocker("provisioning through Docker.layer on real containers", () => {
           const [outcome, logs] = yield* provisioned(run, token)
           expect(outcome._tag).toBe("Failed")
           if (outcome._tag !== "Failed") continue
-          expect([outcome.error.reason, outcome.execs, outcome.error.transient]).toEqual(["MachineNotRunning", 1, false])
+          expect([outcome.error.reason, outcome.execs, outcome.error.transient]).toEqual([
+            "MachineNotRunning",
+            1,
+            false
+          ])
           expect(outcome.error.message).toContain(`container "${container}" is not running`)
           expect(outcome.error.message).not.toContain("machine")
-          expect(logs.some((log) => log.level === "WARN" && log.message.includes(`container "${container}"`))).toBe(true)
+          expect(logs.some((log) => log.level === "WARN" && log.message.includes(`container "${container}"`))).toBe(
+            true
+          )
         }
       }))
 
@@ -189,50 +213,69 @@ describeDocker("provisioning through Docker.layer on real containers", () => {
       for (const name of containers) removeContainer(name)
     }, 60_000)
 
-    it.live("through 8 separately built layers in this process: 1 Registered, 7 Unchanged, the config valid", () =>
-      Effect.gen(function*() {
-        const container = startContainer({ image: "root" })
-        containers.push(container)
-        const token = `racer-token-${randomUUID()}`
-        const url = "http://127.0.0.1:9/racers"
-        const plan = yield* imagePlan({ agentUrl: url, token })
-        const outcomes = yield* Effect.all(
-          Array.from({ length: 8 }, () =>
-            Effect.map(provisioned(ProvisionSupervise.provisionSupervise(plan, container, { timeout: "120 seconds" }), token), ([o]) => o)),
-          { concurrency: "unbounded" }
-        )
-        expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", ...Array.from({ length: 7 }, () => "Unchanged")])
-        yield* expectConfig(container, url, token)
-      }), 180_000)
+    it.live(
+      "through 8 separately built layers in this process: 1 Registered, 7 Unchanged, the config valid",
+      () =>
+        Effect.gen(function*() {
+          const container = startContainer({ image: "root" })
+          containers.push(container)
+          const token = `racer-token-${randomUUID()}`
+          const url = "http://127.0.0.1:9/racers"
+          const plan = yield* imagePlan({ agentUrl: url, token })
+          const outcomes = yield* Effect.all(
+            Array.from({ length: 8 }, () =>
+              Effect.map(
+                provisioned(ProvisionSupervise.provisionSupervise(plan, container, { timeout: "120 seconds" }), token),
+                ([o]) => o
+              )),
+            { concurrency: "unbounded" }
+          )
+          expect(
+            outcomes.map((o) => o._tag).sort()
+          ).toEqual([
+            "Registered",
+            ...Array.from({ length: 7 }, () => "Unchanged")
+          ])
+          yield* expectConfig(container, url, token)
+        }),
+      180_000
+    )
 
-    it.live("from 8 processes, each with its own Docker.layer: 1 Registered, 7 Unchanged, the config valid", () =>
-      Effect.gen(function*() {
-        const container = startContainer({ image: "node" })
-        containers.push(container)
-        const token = `process-racer-token-${randomUUID()}`
-        const url = "http://127.0.0.1:9/processes"
-        const script = yield* bundledChild
-        const children = yield* Effect.acquireRelease(
-          Effect.sync(() => Array.from({ length: 8 }, () => startChild(script, container, url, token))),
-          (all) => Effect.sync(() => all.forEach((child) => child.kill()))
-        )
-        // Every child has built its layer before any provisions, so they race.
-        yield* Effect.promise(() => Promise.all(children.map((child) => child.ready)))
-        for (const child of children) child.go()
-        const runs = yield* Effect.promise(() => Promise.all(children.map((child) => child.done)))
-        const outcomes: Array<ProvisionSupervise.ProvisionOutcome> = []
-        for (const run of runs) {
-          const shown = `exit code ${String(run.code)}, signal ${String(run.signal)}, stderr: ${run.stderr}`
-          expect(run.code, shown).toBe(0)
-          const parsed = Schema.decodeUnknownSync(ChildOutput)(JSON.parse(run.stdout))
-          expect(run.stdout + run.stderr, shown).not.toContain(token)
-          expect(parsed.logs.length).toBeGreaterThan(0)
-          outcomes.push(parsed.outcome)
-        }
-        expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", ...Array.from({ length: 7 }, () => "Unchanged")])
-        for (const outcome of outcomes) expect(outcome).toMatchObject({ execs: 1 })
-        yield* expectConfig(container, url, token)
-      }).pipe(Effect.scoped), 240_000)
+    it.live(
+      "from 8 processes, each with its own Docker.layer: 1 Registered, 7 Unchanged, the config valid",
+      () =>
+        Effect.gen(function*() {
+          const container = startContainer({ image: "node" })
+          containers.push(container)
+          const token = `process-racer-token-${randomUUID()}`
+          const url = "http://127.0.0.1:9/processes"
+          const script = yield* bundledChild
+          const children = yield* Effect.acquireRelease(
+            Effect.sync(() => Array.from({ length: 8 }, () => startChild(script, container, url, token))),
+            (all) => Effect.sync(() => all.forEach((child) => child.kill()))
+          )
+          // Every child has built its layer before any provisions, so they race.
+          yield* Effect.promise(() => Promise.all(children.map((child) => child.ready)))
+          for (const child of children) child.go()
+          const runs = yield* Effect.promise(() => Promise.all(children.map((child) => child.done)))
+          const outcomes: Array<ProvisionSupervise.ProvisionOutcome> = []
+          for (const run of runs) {
+            const shown = `exit code ${String(run.code)}, signal ${String(run.signal)}, stderr: ${run.stderr}`
+            expect(run.code, shown).toBe(0)
+            const parsed = Schema.decodeUnknownSync(ChildOutput)(JSON.parse(run.stdout))
+            expect(run.stdout + run.stderr, shown).not.toContain(token)
+            expect(parsed.logs.length).toBeGreaterThan(0)
+            outcomes.push(parsed.outcome)
+          }
+          expect(outcomes.map((o) => o._tag).sort()).toEqual([
+            "Registered",
+            ...Array.from({ length: 7 }, () => "Unchanged")
+          ])
+          for (const outcome of outcomes) expect(outcome).toMatchObject({ execs: 1 })
+          yield* expectConfig(container, url, token)
+        }).pipe(Effect.scoped),
+      240_000
+    )
   })
 })
 
@@ -297,7 +340,13 @@ const startChild = (script: string, container: string, url: string, token: strin
       if (stderr.includes("ready\n")) resolve()
     })
     void done.then((run) =>
-      reject(new Error(`child exited before it was ready: exit code ${String(run.code)}, signal ${String(run.signal)}, stderr: ${run.stderr}`))
+      reject(
+        new Error(
+          `child exited before it was ready: exit code ${String(run.code)}, signal ${
+            String(run.signal)
+          }, stderr: ${run.stderr}`
+        )
+      )
     )
   })
   return {

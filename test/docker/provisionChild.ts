@@ -27,7 +27,9 @@ const go = Effect.async<void>((resume) => {
 })
 
 const program = Effect.gen(function*() {
-  if (container === undefined || url === undefined) return yield* Effect.dieMessage("usage: provisionChild CONTAINER URL")
+  if (container === undefined || url === undefined) {
+    return yield* Effect.dieMessage("usage: provisionChild CONTAINER URL")
+  }
   const plan = yield* SupervisePlan.decode({
     supervisePlan: { agentUrl: url, ...(token === undefined ? {} : { token }) },
     agent: { user: "node", home: "/home/node" }

@@ -115,7 +115,10 @@ export const scenario = (landing: Landing, title: string): void =>
   gated(title, landing, (title, setup) =>
     scenarioOn(
       title,
-      Effect.map(makeGuest({ user: setup.agent, execLandsAs: setup.execLandsAs }), (guest) => hostStandin(guest, setup.agent.uid))
+      Effect.map(
+        makeGuest({ user: setup.agent, execLandsAs: setup.execLandsAs }),
+        (guest) => hostStandin(guest, setup.agent.uid)
+      )
     ))
 
 /** Registers the scenario as the block `title`, against the guest `makeGuest` makes (once, for the whole block). */
@@ -150,7 +153,9 @@ export const scenarioOn = <E>(title: string, makeGuest: Effect.Effect<ScenarioGu
     it.effect("re-provisioning the same URL and token is Unchanged", () =>
       Effect.gen(function*() {
         const { guest, sidecar } = yield* Fixture
-        const outcome = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name))
+        const outcome = yield* withoutToken(
+          ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name)
+        )
         expect(outcome._tag).toBe("Unchanged")
         if (outcome._tag === "Unchanged") expect([outcome.execs, outcome.cliStarts]).toEqual([1, 0])
       }))
@@ -164,7 +169,15 @@ export const scenarioOn = <E>(title: string, makeGuest: Effect.Effect<ScenarioGu
         yield* sandbox.exec(
           guest.name,
           Guest.asAgent(plan.agent, [
-            "claude", "mcp", "add", "--scope", "user", "--transport", "http", "other", "http://127.0.0.1:9/other"
+            "claude",
+            "mcp",
+            "add",
+            "--scope",
+            "user",
+            "--transport",
+            "http",
+            "other",
+            "http://127.0.0.1:9/other"
           ]),
           { user: plan.agent.user }
         )
@@ -189,41 +202,49 @@ export const scenarioOn = <E>(title: string, makeGuest: Effect.Effect<ScenarioGu
         yield* expectAgentsOwn
       }))
 
-    it.effect("a config grown to MBs (thousands of projects) still reconciles: Unchanged in 1 exec, Replaced in 2", () =>
-      Effect.gen(function*() {
-        const { guest, moved, sidecar } = yield* Fixture
-        // Claude Code keeps state for every directory it ever ran in, in its own layout.
-        const config: { projects?: Record<string, unknown> } = JSON.parse(yield* configText)
-        const projects: Record<string, unknown> = { ...config.projects }
-        for (let i = 0; i < PROJECTS; i++) {
-          projects[`/work/repo-${i}`] = {
-            allowedTools: [],
-            mcpServers: {},
-            hasTrustDialogAccepted: true,
-            exampleFiles: ["src/index.ts", "src/cli.ts", "README.md"],
-            lastSessionId: randomUUID()
+    it.effect(
+      "a config grown to MBs (thousands of projects) still reconciles: Unchanged in 1 exec, Replaced in 2",
+      () =>
+        Effect.gen(function*() {
+          const { guest, moved, sidecar } = yield* Fixture
+          // Claude Code keeps state for every directory it ever ran in, in its own layout.
+          const config: { projects?: Record<string, unknown> } = JSON.parse(yield* configText)
+          const projects: Record<string, unknown> = { ...config.projects }
+          for (let i = 0; i < PROJECTS; i++) {
+            projects[`/work/repo-${i}`] = {
+              allowedTools: [],
+              mcpServers: {},
+              hasTrustDialogAccepted: true,
+              exampleFiles: ["src/index.ts", "src/cli.ts", "README.md"],
+              lastSessionId: randomUUID()
+            }
           }
-        }
-        yield* guest.writeConfig(JSON.stringify({ ...config, projects }, null, 2))
-        // Past what smolvm carries back from one exec (about 11 MiB), and past the Docker layer's 8 MiB bound.
-        expect((yield* guest.configStat)?.size).toBeGreaterThan(12 * 1024 * 1024)
+          yield* guest.writeConfig(JSON.stringify({ ...config, projects }, null, 2))
+          // Past what smolvm carries back from one exec (about 11 MiB), and past the Docker layer's 8 MiB bound.
+          expect((yield* guest.configStat)?.size).toBeGreaterThan(12 * 1024 * 1024)
 
-        const same = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
-        expect(same).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
-        const back = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name))
-        expect(back).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: moved.url })
-        const again = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
-        expect(again).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: sidecar.url })
+          const same = yield* withoutToken(ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name))
+          expect(same).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
+          const back = yield* withoutToken(
+            ProvisionSupervise.provisionSupervise(yield* planFor(sidecar.url), guest.name)
+          )
+          expect(back).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: moved.url })
+          const again = yield* withoutToken(
+            ProvisionSupervise.provisionSupervise(yield* planFor(moved.url), guest.name)
+          )
+          expect(again).toMatchObject({ _tag: "Replaced", execs: 2, changed: ["url"], previousUrl: sidecar.url })
 
-        const text = yield* configText
-        const after: { projects?: Record<string, unknown> } = JSON.parse(text)
-        expect(Object.keys(after.projects ?? {}).length).toBeGreaterThanOrEqual(PROJECTS)
-        expect((yield* AgentView.serversIn(text, guest.configFile))["other"]).toEqual({
-          type: "http",
-          url: "http://127.0.0.1:9/other"
-        })
-        yield* expectAgentsOwn
-      }), 120_000)
+          const text = yield* configText
+          const after: { projects?: Record<string, unknown> } = JSON.parse(text)
+          expect(Object.keys(after.projects ?? {}).length).toBeGreaterThanOrEqual(PROJECTS)
+          expect((yield* AgentView.serversIn(text, guest.configFile))["other"]).toEqual({
+            type: "http",
+            url: "http://127.0.0.1:9/other"
+          })
+          yield* expectAgentsOwn
+        }),
+      120_000
+    )
 
     it.effect("verifySupervise is Connected while the sidecar runs (the CLI prints the token; we do not)", () =>
       Effect.gen(function*() {
@@ -278,7 +299,11 @@ export const scenarioOn = <E>(title: string, makeGuest: Effect.Effect<ScenarioGu
             // The sampler saw the token where it was put on purpose (so it would have seen it anywhere), and nowhere else.
             expect(sample.hostHits).toEqual([controlLine(token)])
             // It saw the docker client, which names the secret and not its value.
-            expect(sample.clientLines.filter((line) => /^(\S*\/)?docker exec /.test(line) && line.includes(` -e ${Guest.TOKEN_VAR} `)))
+            expect(
+              sample.clientLines.filter((line) =>
+                /^(\S*\/)?docker exec /.test(line) && line.includes(` -e ${Guest.TOKEN_VAR} `)
+              )
+            )
               .not.toEqual([])
           }
           // Inside the container `claude mcp add` gets the header as an argument: seen there, in the guest's pid namespace.

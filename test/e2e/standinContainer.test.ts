@@ -23,7 +23,14 @@ import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
 import type * as Sandbox from "../../src/Sandbox.js"
 import { ExecFailed } from "../../src/SandboxError.js"
 import * as Smolvm from "../../src/Smolvm.js"
-import { DOCKER_HOST, dockerExecSync, describeDocker, removeContainer, startContainer, stopContainer } from "../support/docker.js"
+import {
+  describeDocker,
+  DOCKER_HOST,
+  dockerExecSync,
+  removeContainer,
+  startContainer,
+  stopContainer
+} from "../support/docker.js"
 import { controlLine, hostControl, sampleHostArgv } from "../support/hostArgv.js"
 import { containerStandin, containerStandinGuest, IMAGE_AGENT, IMAGE_AGENT_HOME } from "../support/scenarioGuest.js"
 import { type ContainerStandinGuest, makeContainerGuest } from "../support/standin.js"
@@ -42,7 +49,11 @@ interface Ran {
 const runStandin = (guest: ContainerStandinGuest, args: ReadonlyArray<string>) =>
   Effect.async<Ran>((resume) => {
     const started = Date.now()
-    const child = execFile(guest.binary, [...args], { timeout: 60_000, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+    const child = execFile(guest.binary, [...args], {
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+      maxBuffer: 64 * 1024 * 1024
+    }, (error, stdout, stderr) =>
       resume(Effect.succeed({
         code: error === null ? 0 : typeof error.code === "number" ? error.code : null,
         signal: error === null ? null : error.signal ?? null,
@@ -61,7 +72,8 @@ const processes = (container: string): ReadonlyArray<string> => {
 }
 
 /** The tests' own commands (`sleep 31N`), and the shells that run them. */
-const sleepers = (container: string): ReadonlyArray<string> => processes(container).filter((l) => /sleep 31[0-9]/.test(l))
+const sleepers = (container: string): ReadonlyArray<string> =>
+  processes(container).filter((l) => /sleep 31[0-9]/.test(l))
 
 /** Polls until `sleepers` is empty or `ms` passed; returns what is left. */
 const sleepersGone = (container: string, ms: number) =>
@@ -76,15 +88,27 @@ const sleepersGone = (container: string, ms: number) =>
   })
 
 const withLayer = <A, E>(guest: ContainerStandinGuest, self: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox>) =>
-  self.pipe(Effect.provide(guest.layer.pipe(Layer.provide(NodeContext.layer))), Logger.withMinimumLogLevel(LogLevel.None))
+  self.pipe(
+    Effect.provide(guest.layer.pipe(Layer.provide(NodeContext.layer))),
+    Logger.withMinimumLogLevel(LogLevel.None)
+  )
 
-const failureOf = (guest: ContainerStandinGuest, argv: ReadonlyArray<string>, options?: Smolvm.ExecOptions, target?: string) =>
+const failureOf = (
+  guest: ContainerStandinGuest,
+  argv: ReadonlyArray<string>,
+  options?: Smolvm.ExecOptions,
+  target?: string
+) =>
   withLayer(
     guest,
-    Effect.flatMap(Smolvm.Smolvm, (smolvm) => Effect.flip(smolvm.machineExec(target ?? guest.name, argv, options))).pipe(
-      Effect.flatMap((error) =>
-        error instanceof ExecFailed ? Effect.succeed(error) : Effect.die(new Error(`not an ExecFailed: ${error.message}`)))
-    )
+    Effect.flatMap(Smolvm.Smolvm, (smolvm) => Effect.flip(smolvm.machineExec(target ?? guest.name, argv, options)))
+      .pipe(
+        Effect.flatMap((error) =>
+          error instanceof ExecFailed
+            ? Effect.succeed(error)
+            : Effect.die(new Error(`not an ExecFailed: ${error.message}`))
+        )
+      )
   )
 
 describeDocker("smolvm stand-in in container mode", () => {
@@ -127,9 +151,27 @@ describeDocker("smolvm stand-in in container mode", () => {
 
     it.live("a bare-VM machine lands as root (-u 0), an image machine as the image's user", () =>
       Effect.gen(function*() {
-        const root = yield* runStandin(guestOf("root"), ["machine", "exec", "--name", "standin-root", "--", "sh", "-c", "id -un; echo $HOME"])
+        const root = yield* runStandin(guestOf("root"), [
+          "machine",
+          "exec",
+          "--name",
+          "standin-root",
+          "--",
+          "sh",
+          "-c",
+          "id -un; echo $HOME"
+        ])
         expect(root).toMatchObject({ code: 0, stdout: "root\n/root\n", stderr: "" })
-        const node = yield* runStandin(guestOf("node"), ["machine", "exec", "--name", "standin-node", "--", "sh", "-c", "id -un; echo $HOME"])
+        const node = yield* runStandin(guestOf("node"), [
+          "machine",
+          "exec",
+          "--name",
+          "standin-node",
+          "--",
+          "sh",
+          "-c",
+          "id -un; echo $HOME"
+        ])
         expect(node).toMatchObject({ code: 0, stdout: "node\n/home/node\n", stderr: "" })
       }))
 
@@ -145,7 +187,13 @@ describeDocker("smolvm stand-in in container mode", () => {
               Effect.flatMap(Smolvm.Smolvm, (smolvm) =>
                 smolvm.machineExec(
                   guest.name,
-                  ["sh", "-c", `sleep 0.5; printf '%s|%s|%s|%s' "$1" "$PLAIN" "$SECRET" "$(pwd)"; echo oops >&2`, "x", "a b; $(no)"],
+                  [
+                    "sh",
+                    "-c",
+                    `sleep 0.5; printf '%s|%s|%s|%s' "$1" "$PLAIN" "$SECRET" "$(pwd)"; echo oops >&2`,
+                    "x",
+                    "a b; $(no)"
+                  ],
                   { env: { PLAIN: "plain" }, secretEnv: { SECRET: Redacted.make(secret) }, workdir: "/tmp" }
                 ))
             ),
@@ -157,7 +205,11 @@ describeDocker("smolvm stand-in in container mode", () => {
         expect(result.stderr).toBe("oops\n")
         expect(sample.hostHits).toEqual([controlLine(secret)])
         const docker = sample.clientLines.filter((line) => line.startsWith("docker exec "))
-        expect(docker.some((line) => line.includes(" -u 0 -w /tmp ") && line.includes(" -e PLAIN=plain ") && line.includes(" -e SECRET ")))
+        expect(
+          docker.some((line) =>
+            line.includes(" -u 0 -w /tmp ") && line.includes(" -e PLAIN=plain ") && line.includes(" -e SECRET ")
+          )
+        )
           .toBe(true)
         const lines = yield* guest.commandLines
         expect(lines.some((line) => line.includes("--secret-env"))).toBe(true)
@@ -166,26 +218,68 @@ describeDocker("smolvm stand-in in container mode", () => {
     it.live("the command's exit code and output pass through; a signal is 128+n", () =>
       Effect.gen(function*() {
         const guest = guestOf("node")
-        const exit3 = yield* runStandin(guest, ["machine", "exec", "--name", "standin-node", "--", "sh", "-c", "echo out; echo err >&2; exit 3"])
+        const exit3 = yield* runStandin(guest, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-node",
+          "--",
+          "sh",
+          "-c",
+          "echo out; echo err >&2; exit 3"
+        ])
         expect(exit3).toMatchObject({ code: 3, stdout: "out\n", stderr: "err\n" })
         const killed = yield* failureOf(guest, ["sh", "-c", "kill -KILL $$"])
         expect([killed.reason, killed.exitCode, killed.signal]).toEqual(["GuestSignal", 137, "SIGKILL"])
         // docker's own exit codes, from the command, are the command's.
-        const own126 = yield* runStandin(guest, ["machine", "exec", "--name", "standin-node", "--", "sh", "-c", "echo mine >&2; exit 126"])
+        const own126 = yield* runStandin(guest, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-node",
+          "--",
+          "sh",
+          "-c",
+          "echo mine >&2; exit 126"
+        ])
         expect(own126).toMatchObject({ code: 126, stderr: "mine\n" })
       }))
 
     it.live("a missing command or workdir is smolvm's spawn error (os error 2) → GuestCommandNotFound", () =>
       Effect.gen(function*() {
         const guest = guestOf("root")
-        const spawnError = "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n"
-        const missing = yield* runStandin(guest, ["machine", "exec", "--name", "standin-root", "--", "no-such-command-here"])
+        const spawnError =
+          "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n"
+        const missing = yield* runStandin(guest, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-root",
+          "--",
+          "no-such-command-here"
+        ])
         expect(missing).toMatchObject({ code: 1, stdout: "", stderr: spawnError })
         const error = yield* failureOf(guest, ["no-such-command-here"])
         expect(error.reason).toBe("GuestCommandNotFound")
-        const noDir = yield* runStandin(guest, ["machine", "exec", "--name", "standin-root", "-w", "/no/such/dir", "--", "true"])
+        const noDir = yield* runStandin(guest, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-root",
+          "-w",
+          "/no/such/dir",
+          "--",
+          "true"
+        ])
         expect(noDir).toMatchObject({ code: 1, stderr: spawnError })
-        const notExecutable = yield* runStandin(guest, ["machine", "exec", "--name", "standin-root", "--", "/etc/passwd"])
+        const notExecutable = yield* runStandin(guest, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-root",
+          "--",
+          "/etc/passwd"
+        ])
         expect(notExecutable).toMatchObject({
           code: 1,
           stderr: "Error: agent operation failed: vm exec: failed to spawn command: Permission denied (os error 13)\n"
@@ -237,8 +331,23 @@ describeDocker("smolvm stand-in in container mode", () => {
           const stubborn = image === "root"
             ? "runuser -u node -- sh -c 'sleep 313 & sleep 314' & sh -c 'trap \"\" TERM; sleep 311' & env -i sleep 312 & sleep 310"
             : "sh -c 'trap \"\" TERM; sleep 311' & env -i sleep 312 & sleep 310"
-          const ran = yield* runStandin(guest, ["machine", "exec", "--name", `standin-${image}`, "--timeout", "700ms", "--", "sh", "-c", stubborn])
-          expect(ran, `standin-${image}`).toMatchObject({ code: 124, stdout: "", stderr: "command timed out after 700ms\n" })
+          const ran = yield* runStandin(guest, [
+            "machine",
+            "exec",
+            "--name",
+            `standin-${image}`,
+            "--timeout",
+            "700ms",
+            "--",
+            "sh",
+            "-c",
+            stubborn
+          ])
+          expect(ran, `standin-${image}`).toMatchObject({
+            code: 124,
+            stdout: "",
+            stderr: "command timed out after 700ms\n"
+          })
           expect(ran.ms).toBeLessThan(8_000)
           // Nothing is left, right when the stand-in returns.
           expect(sleepers(guest.container)).toEqual([])
@@ -249,7 +358,10 @@ describeDocker("smolvm stand-in in container mode", () => {
       Effect.gen(function*() {
         const guest = guestOf("root")
         const started = Date.now()
-        const error = yield* failureOf(guest, ["sh", "-c", "trap '' TERM; sleep 315 & sleep 316"], { timeout: "1 second", user: "node" })
+        const error = yield* failureOf(guest, ["sh", "-c", "trap '' TERM; sleep 315 & sleep 316"], {
+          timeout: "1 second",
+          user: "node"
+        })
         const elapsed = Date.now() - started
         expect(error.reason).toBe("Timeout")
         expect(elapsed).toBeLessThan(5_000)
@@ -259,7 +371,16 @@ describeDocker("smolvm stand-in in container mode", () => {
     it.live("SIGKILL to the stand-in: its watchdog still kills the command in the container", () =>
       Effect.gen(function*() {
         const guest = guestOf("node")
-        const standin = spawn(guest.binary, ["machine", "exec", "--name", "standin-node", "--", "sh", "-c", "sleep 317 & sleep 318"], {
+        const standin = spawn(guest.binary, [
+          "machine",
+          "exec",
+          "--name",
+          "standin-node",
+          "--",
+          "sh",
+          "-c",
+          "sleep 317 & sleep 318"
+        ], {
           stdio: "ignore"
         })
         const exited = new Promise<void>((resolve) => standin.once("close", () => resolve()))

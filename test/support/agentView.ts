@@ -31,7 +31,10 @@ export class AgentViewError extends Data.TaggedError("AgentViewError")<{ readonl
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /** Every user-scope server in a config's text; `source` names it in errors. */
-export const serversIn = (text: string, source: string): Effect.Effect<Readonly<Record<string, unknown>>, AgentViewError> =>
+export const serversIn = (
+  text: string,
+  source: string
+): Effect.Effect<Readonly<Record<string, unknown>>, AgentViewError> =>
   Schema.decodeUnknown(ClaudeJson)(text).pipe(
     Effect.map((config) => config.mcpServers ?? {}),
     Effect.mapError((error) => new AgentViewError({ message: `${source}: ${error.message}` }))

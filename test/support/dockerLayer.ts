@@ -6,9 +6,9 @@
  * a separate layer (its own exec slots): nothing is shared between two of
  * them but the engine.
  */
+import { NodeContext } from "@effect/platform-node"
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
-import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Docker from "../../src/Docker.js"

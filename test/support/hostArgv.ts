@@ -115,7 +115,13 @@ const startSampler = (options: SampleOptions): Promise<Running> =>
     void ended.then(({ code, signal }) => {
       if (!ready) {
         clearTimeout(startTimer)
-        reject(new Error(`argv-sampler exited before it was ready: exit code ${String(code)}, signal ${String(signal)}; stderr: ${stderr}`))
+        reject(
+          new Error(
+            `argv-sampler exited before it was ready: exit code ${String(code)}, signal ${
+              String(signal)
+            }; stderr: ${stderr}`
+          )
+        )
       }
     })
   })
@@ -165,7 +171,9 @@ export const hostControl = (needle: string): Effect.Effect<void, SamplerError> =
       resume(
         code === 0
           ? Effect.void
-          : Effect.fail(new SamplerError({ message: `control exited with code ${String(code)}, signal ${String(signal)}` }))
+          : Effect.fail(
+            new SamplerError({ message: `control exited with code ${String(code)}, signal ${String(signal)}` })
+          )
       ))
     return Effect.sync(() => child.kill("SIGKILL"))
   })

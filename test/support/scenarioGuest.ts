@@ -86,7 +86,9 @@ export const hostStandin = (guest: StandinGuest, agentUid: number): ScenarioGues
   layer: guest.layer,
   plan: (supervise) => guest.plan(supervise),
   configFile: guest.configFile,
-  readConfig: Effect.sync(() => (fs.existsSync(guest.configFile) ? fs.readFileSync(guest.configFile, "utf8") : undefined)),
+  readConfig: Effect.sync(
+    () => (fs.existsSync(guest.configFile) ? fs.readFileSync(guest.configFile, "utf8") : undefined)
+  ),
   writeConfig: (text) => Effect.sync(() => fs.writeFileSync(guest.configFile, text)),
   configStat: Effect.sync(() => hostConfigStat(guest.configFile)),
   commandLines: guest.commandLines,
@@ -100,7 +102,9 @@ const containerConfig = (container: string, file: string, writer: string) => ({
     const result = dockerExecSync(container, ["cat", "--", file], { user: "0", timeoutMs: 60_000 })
     if (result.status === 0) return result.stdout
     if (result.status === 1 && /No such file or directory/.test(result.stderr)) return undefined
-    throw new Error(`docker exec ${container} cat ${file}: exit status ${result.status}; stderr: ${result.stderr.trim()}`)
+    throw new Error(
+      `docker exec ${container} cat ${file}: exit status ${result.status}; stderr: ${result.stderr.trim()}`
+    )
   }),
   // As the agent: truncating the existing file keeps its owner and mode.
   writeConfig: (text: string) => Effect.sync(() => writeGuestFile(container, file, text, { user: writer })),

@@ -45,8 +45,12 @@ export const currentUser = (): HostUser => {
 /** Looks a user up with `id`; undefined when there is no such user. */
 export const lookupUser = (name: string): HostUser | undefined => {
   try {
-    const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim())
-    const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim())
+    const uid = Number(
+      execFileSync("id", ["-u", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
+    )
+    const gid = Number(
+      execFileSync("id", ["-g", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
+    )
     return Number.isInteger(uid) && Number.isInteger(gid) ? { name, uid, gid } : undefined
   } catch {
     return undefined
@@ -120,7 +124,8 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 const fsTry = <A>(what: string, f: () => A): Effect.Effect<A, StandinError> =>
   Effect.try({
     try: f,
-    catch: (error) => new StandinError({ message: `${what}: ${error instanceof Error ? error.message : String(error)}` })
+    catch: (error) =>
+      new StandinError({ message: `${what}: ${error instanceof Error ? error.message : String(error)}` })
   })
 
 /**
