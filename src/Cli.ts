@@ -15,10 +15,10 @@
  *
  * @since 0.1.0
  */
-import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as Command from "@effect/cli/Command"
 import type * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as ValidationError from "@effect/cli/ValidationError"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as App from "./cli/app.js"

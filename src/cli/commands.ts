@@ -4,17 +4,17 @@
  *
  * @internal
  */
-import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as Usage from "@effect/cli/Usage"
 import * as ValidationError from "@effect/cli/ValidationError"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { ClientNotFound } from "../SandboxError.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
-import { planFlags, type PlanFlags } from "./flags.js"
+import { type PlanFlags, planFlags } from "./flags.js"
 import * as Handlers from "./handlers.js"
 import { PROGRAM } from "./help.js"
 

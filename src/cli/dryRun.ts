@@ -60,7 +60,11 @@ const inDoubleQuotes = (text: string): string => text.replace(/[\\"$`]/g, (c) =>
  * header the guest compares against). One that holds the token only in
  * another spelling (escaped) is not shown at all.
  */
-const secretShown = (value: string, token: string, reference: string): { readonly text: string; readonly shell: string } => {
+const secretShown = (
+  value: string,
+  token: string,
+  reference: string
+): { readonly text: string; readonly shell: string } => {
   const parts = value.split(token)
   if (parts.length < 2) return { text: "<derived from the token; not shown>", shell: "'<not shown>'" }
   return {

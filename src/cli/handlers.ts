@@ -8,9 +8,9 @@
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Guest from "../internal/guest.js"
 import * as ProvisionSupervise from "../ProvisionSupervise.js"
 import type { ClientNotFound } from "../SandboxError.js"
-import * as Guest from "../internal/guest.js"
 import * as Backend from "./backend.js"
 import * as DryRun from "./dryRun.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
@@ -28,13 +28,20 @@ const shortener = (resolved: Plan.Resolved, steps: ReadonlyArray<Guest.Step>): O
   FailedExec.shorten(error, steps, resolved.plan.agent, resolved.supervise)
 
 /** @internal */
-export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
+export const provision = (
+  flags: PlanFlags
+): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
     const steps = Guest.provisionSteps(plan.agent, supervise)
     if (flags.dryRun) {
-      return yield* DryRun.print("provision", target.backend, yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT), flags.json)
+      return yield* DryRun.print(
+        "provision",
+        target.backend,
+        yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT),
+        flags.json
+      )
     }
     const outcome = yield* Backend.provide(
       target.backend,
@@ -50,13 +57,20 @@ export const provision = (flags: PlanFlags): Effect.Effect<void, PlanError | Out
   })
 
 /** @internal */
-export const verify = (flags: PlanFlags): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
+export const verify = (
+  flags: PlanFlags
+): Effect.Effect<void, PlanError | OutcomeNotOk | ClientNotFound, CommandExecutor.CommandExecutor> =>
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
     const steps = Guest.verifySteps(plan.agent, supervise)
     if (flags.dryRun) {
-      return yield* DryRun.print("verify", target.backend, yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT), flags.json)
+      return yield* DryRun.print(
+        "verify",
+        target.backend,
+        yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT),
+        flags.json
+      )
     }
     const outcome = yield* Backend.provide(
       target.backend,

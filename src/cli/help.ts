@@ -33,7 +33,10 @@ export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
     [Span.text("SMOLVM_BIN"), HelpDoc.p("the smolvm executable, for --machine (default: smolvm, found on PATH)")],
     [Span.text("DOCKER_BIN"), HelpDoc.p("the docker executable, for --docker (default: docker, found on PATH)")],
     [Span.text("the --token-env variable"), HelpDoc.p("the sidecar's bearer token; read, never printed")],
-    [Span.text("NO_COLOR"), HelpDoc.p("when set and not empty, --help has no colour (it has none off a terminal either)")]
+    [
+      Span.text("NO_COLOR"),
+      HelpDoc.p("when set and not empty, --help has no colour (it has none off a terminal either)")
+    ]
   ])
 ])
 

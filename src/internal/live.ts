@@ -18,8 +18,8 @@ import * as ClientProcess from "./clientProcess.js"
 import * as Defaults from "./defaults.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { scrub } from "./redact.js"
-import * as Shown from "./shown.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
+import * as Shown from "./shown.js"
 
 /**
  * smolvm's exit 124 means its `--timeout` fired, but a guest command may exit

@@ -78,7 +78,10 @@ describe("provision", () => {
 
   it("a missing smolvm binary: a clear message, exit 3", async () => {
     const g = guest()
-    const run = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A)], { ...g.env, SMOLVM_BIN: "/nonexistent/smolvm" })
+    const run = await runBin(built.path, ["provision", ...plan("bottle-1", URL_A)], {
+      ...g.env,
+      SMOLVM_BIN: "/nonexistent/smolvm"
+    })
     expect(run.code).toBe(Cli.ExitCode.SmolvmNotFound)
     expect(run.stderr).toContain(
       `bottle-supervise: the smolvm binary "/nonexistent/smolvm" was not found; set SMOLVM_BIN to the path of smolvm`
@@ -90,7 +93,18 @@ describe("provision", () => {
     const g = guest()
     const run = await runBin(built.path, [
       "provision",
-      ...plan("bottle-2", URL_A, "--server-name", "sup_2", "--user", "agent", "--home", "/srv/agent", "--config-dir", "/srv/cfg")
+      ...plan(
+        "bottle-2",
+        URL_A,
+        "--server-name",
+        "sup_2",
+        "--user",
+        "agent",
+        "--home",
+        "/srv/agent",
+        "--config-dir",
+        "/srv/cfg"
+      )
     ], g.env)
     expect(run.code).toBe(0)
     const [call] = g.calls()
@@ -121,7 +135,10 @@ describe("verify", () => {
     expect(refused.code).toBe(1)
     expect(verifyJson(refused.stdout)).toMatchObject({ _tag: "Unreachable", registeredUrl: URL_A })
     expect(refused.stdout).toContain("ECONNREFUSED")
-    const refusedText = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A)], { ...g.env, STUB_SMOLVM_GET: "refused" })
+    const refusedText = await runBin(built.path, ["verify", ...plan("bottle-3", URL_A)], {
+      ...g.env,
+      STUB_SMOLVM_GET: "refused"
+    })
     expect(refusedText.code).toBe(1)
     expect(refusedText.stdout).toBe(
       `Unreachable: the agent in bottle-3 cannot use supervise (registered as ${URL_A}): ` +
@@ -145,7 +162,8 @@ describe("verify", () => {
     const run = await runBin(built.path, ["verify", ...plan("bottle-4", URL_A), "--json"], {
       ...g.env,
       STUB_SMOLVM_EXIT: "1",
-      STUB_SMOLVM_STDERR: "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)"
+      STUB_SMOLVM_STDERR:
+        "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)"
     })
     expect(run.code).toBe(1)
     expect(verifyJson(run.stdout)).toMatchObject({ _tag: "Failed", error: { reason: "GuestCommandNotFound" } })
@@ -161,13 +179,38 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
     ["machine name with a slash", plan("a/b", URL_A), {}, "--machine: may only contain ASCII letters"],
     ["user", plan("bottle-1", URL_A, "--user", "Root"), {}, "--user: user must be a POSIX user name"],
     ["relative home", plan("bottle-1", URL_A, "--home", "home/node"), {}, "--home: must be an absolute path"],
-    ["config dir with ..", plan("bottle-1", URL_A, "--config-dir", "/a/../b"), {}, "--config-dir: must not contain . or .."],
+    [
+      "config dir with ..",
+      plan("bottle-1", URL_A, "--config-dir", "/a/../b"),
+      {},
+      "--config-dir: must not contain . or .."
+    ],
     ["server name", plan("bottle-1", URL_A, "--server-name", "a b"), {}, "--server-name: server name must be"],
     ["timeout", plan("bottle-1", URL_A, "--timeout", "soon"), {}, `--timeout: "soon" is not a duration`],
-    ["unset token variable", plan("bottle-1", URL_A, "--token-env", "NO_SUCH_VAR"), {}, "--token-env: the environment variable NO_SUCH_VAR is not set"],
-    ["empty token variable", plan("bottle-1", URL_A, "--token-env", "EMPTY_TOKEN"), { EMPTY_TOKEN: "" }, "--token-env: the environment variable EMPTY_TOKEN is empty"],
-    ["token with a space", plan("bottle-1", URL_A, "--token-env", "SPACED"), { SPACED: "a b" }, "the token in --token-env: token must be 1 to 4096 visible ASCII characters"],
-    ["bad variable name", plan("bottle-1", URL_A, "--token-env", "1X"), {}, `--token-env: "1X" is not an environment variable name`],
+    [
+      "unset token variable",
+      plan("bottle-1", URL_A, "--token-env", "NO_SUCH_VAR"),
+      {},
+      "--token-env: the environment variable NO_SUCH_VAR is not set"
+    ],
+    [
+      "empty token variable",
+      plan("bottle-1", URL_A, "--token-env", "EMPTY_TOKEN"),
+      { EMPTY_TOKEN: "" },
+      "--token-env: the environment variable EMPTY_TOKEN is empty"
+    ],
+    [
+      "token with a space",
+      plan("bottle-1", URL_A, "--token-env", "SPACED"),
+      { SPACED: "a b" },
+      "the token in --token-env: token must be 1 to 4096 visible ASCII characters"
+    ],
+    [
+      "bad variable name",
+      plan("bottle-1", URL_A, "--token-env", "1X"),
+      {},
+      `--token-env: "1X" is not an environment variable name`
+    ],
     ["missing --machine", ["--url", URL_A], {}, "Expected to find option: '--machine'"],
     ["unknown flag", [...plan("bottle-1", URL_A), "--force"], {}, "Received unknown argument: '--force'"]
   ]
@@ -217,7 +260,10 @@ const DryRunJson = Schema.Struct({
 describe("--dry-run", () => {
   it("provision prints the three possible smolvm command lines and runs nothing", async () => {
     const g = guest()
-    const run = await runBin(built.path, ["provision", ...plan("bottle-5", URL_A, "--token-env", "SUP_TOKEN", "--dry-run")], {
+    const run = await runBin(built.path, [
+      "provision",
+      ...plan("bottle-5", URL_A, "--token-env", "SUP_TOKEN", "--dry-run")
+    ], {
       ...g.env,
       SUP_TOKEN: TOKEN
     })
@@ -254,7 +300,9 @@ describe("--dry-run", () => {
       const p = libraryPlan(URL_A)
       const supervise = p.supervisePlan
       if (supervise === undefined) throw new Error("no supervise plan")
-      const library = command === "provision" ? Guest.provisionSteps(p.agent, supervise) : Guest.verifySteps(p.agent, supervise)
+      const library = command === "provision"
+        ? Guest.provisionSteps(p.agent, supervise)
+        : Guest.verifySteps(p.agent, supervise)
       expect(steps.map((s) => [s.name, s.when])).toEqual(library.map((s) => [s.name, s.when]))
       steps.forEach((step, i) => {
         const argv = library[i]?.argv ?? []
@@ -268,7 +316,10 @@ describe("--dry-run", () => {
   it("the printed command line is the one the CLI runs", async () => {
     const g = guest()
     const env = { ...g.env, SUP_TOKEN: TOKEN }
-    const dry = await runBin(built.path, ["provision", ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN", "--dry-run", "--json")], env)
+    const dry = await runBin(built.path, [
+      "provision",
+      ...plan("bottle-6", URL_A, "--token-env", "SUP_TOKEN", "--dry-run", "--json")
+    ], env)
     expect(dry.code, show(dry)).toBe(0)
     const steps = Schema.decodeUnknownSync(DryRunJson)(JSON.parse(dry.stdout)).steps
     expect(steps).toHaveLength(3)
@@ -296,7 +347,9 @@ describe("--dry-run", () => {
     expect(run.code, show(run)).toBe(0)
     const commands = run.stdout.split("\n").filter((l) => l.startsWith("RUST_LOG=off"))
     expect(commands).toEqual([
-      expect.stringMatching(/^RUST_LOG=off SMOLVM_LOG_FORMAT=text \/opt\/smolvm\/bin\/smolvm machine exec --name bottle-7 --timeout 90000ms -- sh -c /)
+      expect.stringMatching(
+        /^RUST_LOG=off SMOLVM_LOG_FORMAT=text \/opt\/smolvm\/bin\/smolvm machine exec --name bottle-7 --timeout 90000ms -- sh -c /
+      )
     ])
     expect(run.stdout).toMatch(/' bottle-supervise supervise\n$/)
   })

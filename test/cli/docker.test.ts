@@ -82,7 +82,11 @@ describe("--docker", () => {
 
   it("docker's refusal is a Failed outcome about the container, with the step", async () => {
     const docker = dockerStub()
-    const env = { ...docker.env, STUB_DOCKER_EXIT: "1", STUB_DOCKER_STDERR: "Error response from daemon: No such container: gone" }
+    const env = {
+      ...docker.env,
+      STUB_DOCKER_EXIT: "1",
+      STUB_DOCKER_STDERR: "Error response from daemon: No such container: gone"
+    }
     const run = await runBin(built.path, ["verify", "--docker", "gone", "--url", URL_A], env)
     expect(run.code, show(run)).toBe(Cli.ExitCode.NotOk)
     expect(run.stdout).toMatch(/^Failed: docker has no container named "gone"/)
@@ -128,19 +132,34 @@ describe("--docker", () => {
   it("a dry run pasted into sh gives docker the token and header as the live layer does", async () => {
     const docker = dockerStub()
     const env = { ...docker.env, SUP_TOKEN: TOKEN }
-    const dry = await runBin(built.path, ["provision", "--docker", "agent-1", "--url", URL_A, "--token-env", "SUP_TOKEN", "--dry-run"], env)
+    const dry = await runBin(built.path, [
+      "provision",
+      "--docker",
+      "agent-1",
+      "--url",
+      URL_A,
+      "--token-env",
+      "SUP_TOKEN",
+      "--dry-run"
+    ], env)
     expect(dry.code, show(dry)).toBe(0)
     const pasted = spawnSync("sh", ["-s"], { input: dry.stdout, encoding: "utf8", env: { ...process.env, ...env } })
     const calls = docker.calls()
     expect(calls, pasted.stderr).toHaveLength(1)
-    expect(calls[0]?.env).toBe(`BOTTLE_SUPERVISE_TOKEN=${TOKEN}\nBOTTLE_SUPERVISE_HEADER=${JSON.stringify(`Bearer ${TOKEN}`)}\n`)
+    expect(calls[0]?.env).toBe(
+      `BOTTLE_SUPERVISE_TOKEN=${TOKEN}\nBOTTLE_SUPERVISE_HEADER=${JSON.stringify(`Bearer ${TOKEN}`)}\n`
+    )
   })
 
   it("verify --dry-run: one docker exec line", async () => {
-    const run = await runBin(built.path, ["verify", "--docker", "agent-1", "--url", URL_A, "--dry-run"], { DOCKER_BIN: "" })
+    const run = await runBin(built.path, ["verify", "--docker", "agent-1", "--url", URL_A, "--dry-run"], {
+      DOCKER_BIN: ""
+    })
     expect(run.code, show(run)).toBe(0)
     const commands = run.stdout.split("\n").filter((l) => /^(# )?docker /.test(l))
-    expect(commands).toEqual([expect.stringMatching(/^docker exec -u node -e 'BOTTLE_SUPERVISE_EXEC=<exec-id>' agent-1 env /)])
+    expect(commands).toEqual([
+      expect.stringMatching(/^docker exec -u node -e 'BOTTLE_SUPERVISE_EXEC=<exec-id>' agent-1 env /)
+    ])
   })
 })
 
@@ -157,7 +176,9 @@ describe.concurrent("--machine or --docker: exactly one", () => {
         expect(run.code, show(run)).toBe(Cli.ExitCode.Usage)
         expect(run.stderr).toContain("--machine")
         expect(run.stderr).toContain("--docker")
-        for (const line of run.stderr.split("\n").filter((l) => l !== "")) expect(line.startsWith(PREFIX), show(run)).toBe(true)
+        for (const line of run.stderr.split("\n").filter((l) => l !== "")) {
+          expect(line.startsWith(PREFIX), show(run)).toBe(true)
+        }
         expect(run.stdout).toBe("")
       })
     }
@@ -169,6 +190,8 @@ describe.concurrent("--machine or --docker: exactly one", () => {
     expect(run.stderr).toContain(PREFIX)
     const bad = await runBin(built.path, ["provision", "--docker", "a/b", "--url", URL_A])
     expect(bad.code, show(bad)).toBe(Cli.ExitCode.Usage)
-    expect(bad.stderr).toBe(`${PREFIX}invalid plan:\n  --docker: may only contain ASCII letters, digits, '_', '.' and '-'\n`)
+    expect(bad.stderr).toBe(
+      `${PREFIX}invalid plan:\n  --docker: may only contain ASCII letters, digits, '_', '.' and '-'\n`
+    )
   })
 })

@@ -27,7 +27,8 @@ const guest = (env: Record<string, string>) => {
 const decodeError = (stdout: string) => {
   const parsed: unknown = JSON.parse(stdout)
   const outcome = Schema.decodeUnknownSync(ProvisionSupervise.ProvisionOutcome)(parsed)
-  const step = Schema.decodeUnknownSync(Schema.Struct({ error: Schema.Struct({ step: Schema.String }) }))(parsed).error.step
+  const step =
+    Schema.decodeUnknownSync(Schema.Struct({ error: Schema.Struct({ step: Schema.String }) }))(parsed).error.step
   return { outcome, step }
 }
 

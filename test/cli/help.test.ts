@@ -116,7 +116,12 @@ describe("bottle-supervise --help", () => {
     fs.cpSync(path.dirname(built.path), path.join(dir, "dist"), { recursive: true })
     fs.writeFileSync(
       path.join(dir, "package.json"),
-      JSON.stringify({ name: "bottle-supervise", version: "9.8.7-copy", type: "module", exports: { "./package.json": "./package.json" } })
+      JSON.stringify({
+        name: "bottle-supervise",
+        version: "9.8.7-copy",
+        type: "module",
+        exports: { "./package.json": "./package.json" }
+      })
     )
     const copy = await runBin(path.join(dir, "dist", "bin.js"), ["--version"])
     expect(copy.code, show(copy)).toBe(0)
@@ -125,7 +130,10 @@ describe("bottle-supervise --help", () => {
 
   it("--version works from the sources under tsx", () => {
     const tsx = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
-    const run = spawnSync(process.execPath, [tsx, path.join(ROOT, "src", "bin.ts"), "--version"], { cwd: ROOT, encoding: "utf8" })
+    const run = spawnSync(process.execPath, [tsx, path.join(ROOT, "src", "bin.ts"), "--version"], {
+      cwd: ROOT,
+      encoding: "utf8"
+    })
     expect(run.status, run.stderr).toBe(0)
     expect(run.stdout).toBe(`${packageVersion()}\n`)
   })

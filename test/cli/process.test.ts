@@ -64,11 +64,28 @@ describe("the bin as a process", () => {
     // The reader starts late, so the bin exits while most of its output is still queued.
     const run = spawnSync(
       "bash",
-      ["-c", `"$0" "$@" | { sleep 0.5; cat; }; exit "\${PIPESTATUS[0]}"`, process.execPath, built.path, "verify", "--machine", "m1", "--url", URL_A, "--json"],
+      [
+        "-c",
+        `"$0" "$@" | { sleep 0.5; cat; }; exit "\${PIPESTATUS[0]}"`,
+        process.execPath,
+        built.path,
+        "verify",
+        "--machine",
+        "m1",
+        "--url",
+        URL_A,
+        "--json"
+      ],
       {
         cwd: ROOT,
         encoding: "utf8",
-        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: os.tmpdir(), ...g.env, STUB_SMOLVM_EXIT: "3", STUB_SMOLVM_STDOUT: big }
+        env: {
+          PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+          HOME: os.tmpdir(),
+          ...g.env,
+          STUB_SMOLVM_EXIT: "3",
+          STUB_SMOLVM_STDOUT: big
+        }
       }
     )
     expect(run.status).toBe(1)
@@ -102,7 +119,16 @@ describe("the bin as a process", () => {
   it("a provision dry run pasted into sh runs only its first step, with the token and header from the variable", async () => {
     const g = guest()
     const env = { ...g.env, SUP_TOKEN: TOKEN }
-    const dry = await runBin(built.path, ["provision", "--machine", "b1", "--url", URL_A, "--token-env", "SUP_TOKEN", "--dry-run"], env)
+    const dry = await runBin(built.path, [
+      "provision",
+      "--machine",
+      "b1",
+      "--url",
+      URL_A,
+      "--token-env",
+      "SUP_TOKEN",
+      "--dry-run"
+    ], env)
     expect(dry.code, show(dry)).toBe(0)
     expect(dry.stdout).not.toContain(TOKEN)
     const pasted = spawnSync("sh", ["-s"], { input: dry.stdout, encoding: "utf8", env: { ...process.env, ...env } })
@@ -122,7 +148,15 @@ describe("the bin as a process", () => {
   })
 
   it("a --timeout past what timers and smolvm take is a plan error", async () => {
-    const run = await runBin(built.path, ["provision", "--machine", "m1", "--url", URL_A, "--timeout", "99999999999999999999s"])
+    const run = await runBin(built.path, [
+      "provision",
+      "--machine",
+      "m1",
+      "--url",
+      URL_A,
+      "--timeout",
+      "99999999999999999999s"
+    ])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain("--timeout: timeout must be at most 24 days")
   })

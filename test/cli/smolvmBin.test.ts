@@ -51,7 +51,9 @@ describe("a SMOLVM_BIN that is not smolvm (an executable text file)", () => {
     it(`${command}: the smolvm binary's failure, exit 3, no guest mentioned`, async () => {
       const file = textFile(tempDir("not-smolvm-"), "fake-smolvm")
       for (const json of [[], ["--json"]]) {
-        const run = await runBin(built.path, [command, "--machine", "m1", "--url", URL_A, ...json], { SMOLVM_BIN: file })
+        const run = await runBin(built.path, [command, "--machine", "m1", "--url", URL_A, ...json], {
+          SMOLVM_BIN: file
+        })
         expect(run.code, show(run)).toBe(Cli.ExitCode.ClientNotFound)
         const [line, ...more] = run.stderr.split("\n").filter((l) => l.startsWith("bottle-supervise: "))
         expect(more, show(run)).toEqual([])

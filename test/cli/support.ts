@@ -20,7 +20,11 @@ const sourceHash = (): string => {
       const full = path.join(dir, entry.name)
       return entry.isDirectory() ? walk(full) : entry.name.endsWith(".ts") ? [full] : []
     })
-  const files = [...walk(path.join(ROOT, "src")), path.join(ROOT, "tsconfig.json"), path.join(ROOT, "tsconfig.build.json")]
+  const files = [
+    ...walk(path.join(ROOT, "src")),
+    path.join(ROOT, "tsconfig.json"),
+    path.join(ROOT, "tsconfig.build.json")
+  ]
   for (const file of files.sort()) {
     hash.update(path.relative(ROOT, file)).update("\0").update(fs.readFileSync(file)).update("\0")
   }
@@ -81,7 +85,7 @@ export const useBuiltBin = (): { readonly path: string } => {
 }
 
 /** Returns `defer`: what it is given runs after each of the calling test file's tests. */
-export const cleanupAfterEach = (): ((...cleanups: Array<() => void>) => void) => {
+export const cleanupAfterEach = (): (...cleanups: Array<() => void>) => void => {
   const pending: Array<() => void> = []
   afterEach(() => {
     for (const cleanup of pending.splice(0)) cleanup()
@@ -101,7 +105,9 @@ export interface Run {
  * spawned CLI shows the exit code, the signal and what it said on stderr.
  */
 export const show = (run: Run): string =>
-  `exit ${run.code}, signal ${run.signal}, stderr:\n${run.stderr.length > 4000 ? `${run.stderr.slice(0, 4000)}…` : run.stderr}`
+  `exit ${run.code}, signal ${run.signal}, stderr:\n${
+    run.stderr.length > 4000 ? `${run.stderr.slice(0, 4000)}…` : run.stderr
+  }`
 
 /** Runs `node <bin> ...args` with `env` on top of a minimal environment. */
 export const runBin = (

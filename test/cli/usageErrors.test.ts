@@ -17,11 +17,13 @@ const errorLines = (stderr: string) => stderr.split("\n").filter((line) => line 
 
 describe.concurrent("usage errors", () => {
   it("a bad --log-level value is named with the values it takes, wherever it is", async () => {
-    for (const args of [
-      ["provision", "--log-level", "bogus", "--machine", "m1", "--url", URL_A],
-      ["provision", "--machine", "m1", "--url", URL_A, "--log-level=bogus"],
-      ["--log-level", "bogus", "verify", "--machine", "m1", "--url", URL_A]
-    ]) {
+    for (
+      const args of [
+        ["provision", "--log-level", "bogus", "--machine", "m1", "--url", URL_A],
+        ["provision", "--machine", "m1", "--url", URL_A, "--log-level=bogus"],
+        ["--log-level", "bogus", "verify", "--machine", "m1", "--url", URL_A]
+      ]
+    ) {
       const g = makeGuest()
       try {
         const run = await runBin(built.path, args, g.env)
