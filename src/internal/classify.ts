@@ -6,8 +6,8 @@
  * @internal
  */
 import * as Duration from "effect/Duration"
-import { constants } from "node:os"
 import * as MachineName from "../MachineName.js"
+import { linuxSignalName } from "./signals.js"
 
 /** @internal */
 export type Classified =
@@ -61,12 +61,6 @@ export const smolvmErrorLine = (stderr: string): string | undefined => {
   return [first, "Caused by:", ...(end === -1 ? chain : chain.slice(0, end))].filter((l) => l.length > 0).join("\n")
 }
 
-const signalName = (n: number): string | undefined => {
-  for (const [name, value] of Object.entries(constants.signals)) {
-    if (value === n) return name
-  }
-  return undefined
-}
 
 /**
  * smolvm's error on one line, as anyhow prints a chain with `{:#}`: the first
@@ -231,7 +225,7 @@ export const classify = (
     return { _tag: "Failure", reason: "GuestCommandNotFound" }
   }
   if (exitCode > 128 && exitCode < 128 + 65) {
-    const signal = signalName(exitCode - 128)
+    const signal = linuxSignalName(exitCode - 128)
     if (signal !== undefined) return { _tag: "Failure", reason: "GuestSignal", signal }
   }
   return { _tag: "Failure", reason: "NonZeroExit" }

@@ -10,8 +10,8 @@
  *
  * @internal
  */
-import { constants } from "node:os"
 import type { ExecFailureReason } from "../../SandboxError.js"
+import { linuxSignalName } from "../signals.js"
 
 /** @internal */
 export type DockerVerdict =
@@ -84,12 +84,6 @@ const startRefusal = (call: ExecCall, line: string): ExecFailureReason | undefin
   return undefined
 }
 
-const signalName = (n: number): string | undefined => {
-  for (const [name, value] of Object.entries(constants.signals)) {
-    if (value === n) return name
-  }
-  return undefined
-}
 
 /**
  * What docker printed when it refused the exec: its words are the only output,
@@ -121,7 +115,7 @@ export const classify = (call: ExecCall, exitCode: number, stdout: string, stder
   if (refusal !== undefined) return { _tag: "Failure", reason: refusal }
   if (exitCode === 127 && /not found|No such file/i.test(stderr)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
   if (exitCode > 128 && exitCode < 128 + 65) {
-    const signal = signalName(exitCode - 128)
+    const signal = linuxSignalName(exitCode - 128)
     if (signal !== undefined) return { _tag: "Failure", reason: "GuestSignal", signal }
   }
   return { _tag: "Failure", reason: "NonZeroExit" }
