@@ -2,7 +2,7 @@
  * Watching the host's command lines while something runs: a sampler process
  * (`test/fixtures/argv-sampler.mjs`) scans `/proc/<pid>/cmdline` every few
  * milliseconds and reports every host command line that held a secret, how
- * many guest processes (another pid namespace: a container's) held it, and
+ * many guest processes (in a nested pid namespace: a container's) held it, and
  * the client command lines of interest. The secret reaches the sampler through
  * its environment, never a command line.
  *
@@ -26,7 +26,7 @@ export interface ArgvSample {
   readonly scans: number
   /** Host command lines (this pid namespace) that held the secret, arguments joined with spaces. */
   readonly hostHits: ReadonlyArray<string>
-  /** How many processes of other pid namespaces (containers) held the secret on their command line. */
+  /** How many processes of nested pid namespaces (containers) held the secret on their command line. */
   readonly guestHits: number
   /** Host command lines that held the `client` substring. */
   readonly clientLines: ReadonlyArray<string>
