@@ -15,11 +15,11 @@
  * against this guest, the real CLI under the smolvm stand-in, and a real
  * Docker container: where they differ, CI fails.
  *
- * Not modelled: the CLI's own first-start keys and its dropping of keys that
- * hold their default value (the real CLI rewrites `"theme": "dark"` away);
- * a sidecar that accepts connections and never answers; a sidecar that
- * refuses the token; file permissions. Claude Code's own `projects` state is
- * kept as given.
+ * Like the real CLI, a write leaves out the top-level keys that hold Claude
+ * Code's default value (`"theme": "dark"`, `"numStartups": 0`). Not
+ * modelled: the first-start keys the real CLI adds (`firstStartTime`,
+ * `machineID`, …) and its migrations of old keys; a sidecar that accepts
+ * connections and never answers, or refuses the token; file permissions.
  *
  * @since 0.2.0
  */
@@ -477,7 +477,8 @@ const otherServer = FastCheck.oneof(
 )
 
 const configParts = FastCheck.record({
-  numStartups: FastCheck.nat({ max: 500 }),
+  // Not 0: the CLI drops a key that holds its default value.
+  numStartups: FastCheck.integer({ min: 1, max: 500 }),
   keys: FastCheck.dictionary(FastCheck.stringMatching(/^[a-z][a-zA-Z0-9]{0,10}$/).map((k) => `x-${k}`), jsonValue, {
     maxKeys: 4
   }),
@@ -491,8 +492,8 @@ const configParts = FastCheck.record({
 /**
  * Config files as a user's Claude Code may have them: random servers (http,
  * sse, stdio; none named `supervise`) and random keys (named `x-…`, which no
- * Claude Code version uses, so the real CLI keeps them as they are), beside a
- * `numStartups`.
+ * Claude Code version uses), beside a `numStartups` of at least 1: every key
+ * is one the real CLI keeps as it is.
  *
  * @since 0.2.0
  * @category arbitraries

@@ -108,7 +108,7 @@ describe("provisionSupervise", () => {
         const state = Model.makeState()
         const path = "/home/node/.claude.json"
         state.files.set(path, {
-          other: { theme: "dark", projects: { "/work": { allowedTools: [] } } },
+          other: { theme: "light", projects: { "/work": { allowedTools: [] } } },
           mcpServers: { other: { type: "stdio", url: "" } }
         })
         let previous: (typeof steps)[number] | undefined
@@ -130,7 +130,7 @@ describe("provisionSupervise", () => {
           previous = step
           const file = state.files.get(path)!
           expect(file.mcpServers["other"]).toEqual({ type: "stdio", url: "" })
-          expect(file.other).toEqual({ theme: "dark", projects: { "/work": { allowedTools: [] } } })
+          expect(file.other).toEqual({ theme: "light", projects: { "/work": { allowedTools: [] } } })
           expect(file.mcpServers["supervise"]).toEqual(
             step.token === undefined
               ? { type: "http", url: step.url }

@@ -137,9 +137,10 @@ const switchUser = (state: State, user: string | undefined): { readonly ranAs: s
  */
 const cli = (state: State, path: string, ranAs: string, token: string | undefined) => {
   const existing = state.files.get(path)
-  const file: Model.ConfigFile = existing ?? { other: { numStartups: 1 }, mcpServers: {} }
+  const file: Model.ConfigFile = existing ?? { other: {}, mcpServers: {} }
   const write = () => {
     if (!state.files.has(path)) state.owners.set(path, ranAs)
+    Model.dropDefaults(file.other)
     state.files.set(path, file)
   }
   return {

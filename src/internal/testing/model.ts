@@ -46,6 +46,68 @@ export const fromJson = (json: JsonObject): ConfigFile => {
   return { other: structuredClone(other), mcpServers: structuredClone(servers) }
 }
 
+/**
+ * Claude Code 2.1.330's default user config (`Xe()` in its bundle): when the
+ * CLI writes the file, a top-level key whose value equals its default is left
+ * out. So `"theme": "dark"` or `"numStartups": 0` disappear on the first
+ * `claude mcp add`, and every other key stays as it was.
+ *
+ * @internal
+ */
+export const CLI_DEFAULTS: JsonObject = {
+  numStartups: 0,
+  theme: "dark",
+  preferredNotifChannel: "auto",
+  verbose: false,
+  editorMode: "normal",
+  autoCompactEnabled: true,
+  autoScrollEnabled: true,
+  showTurnDuration: true,
+  externalEditorContext: false,
+  showMessageTimestamps: false,
+  hasSeenTasksHint: false,
+  hasUsedStash: false,
+  hasUsedBackgroundTask: false,
+  queuedCommandUpHintCount: 0,
+  diffTool: "auto",
+  customApiKeyResponses: { approved: [], rejected: [] },
+  env: {},
+  tipsHistory: {},
+  memoryUsageCount: 0,
+  promptQueueUseCount: 0,
+  btwUseCount: 0,
+  todoFeatureEnabled: true,
+  showExpandedTodos: false,
+  briefTranscript: false,
+  messageIdleNotifThresholdMs: 60000,
+  autoConnectIde: false,
+  autoInstallIdeExtension: true,
+  fileCheckpointingEnabled: true,
+  terminalProgressBarEnabled: true,
+  cachedDynamicConfigs: {},
+  cachedFeatureFlags: {},
+  respectGitignore: true,
+  copyFullResponse: false
+}
+
+/** Whether two JSON values are equal (objects by their keys, in any order). @internal */
+export const jsonEquals = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEquals(x, b[i]))
+  }
+  if (!isObject(a) || !isObject(b)) return false
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEquals(a[key], b[key]))
+}
+
+/** What a CLI write leaves of the other keys: all but those equal to their default. @internal */
+export const dropDefaults = (other: Record<string, unknown>): void => {
+  for (const key of Object.keys(other)) {
+    if (Object.hasOwn(CLI_DEFAULTS, key) && jsonEquals(other[key], CLI_DEFAULTS[key])) delete other[key]
+  }
+}
+
 /** The file as JSON, a copy. @internal */
 export const toJson = (file: ConfigFile): JsonObject => structuredClone({ ...file.other, mcpServers: file.mcpServers })
 
