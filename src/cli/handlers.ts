@@ -6,11 +6,13 @@
  * @internal
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+// The library's own default deadlines: the `--timeout` a dry run shows when none was given.
+import * as Defaults from "../internal/defaults.js"
 import * as Guest from "../internal/guest.js"
 import * as ProvisionSupervise from "../ProvisionSupervise.js"
 import type { ClientNotFound } from "../SandboxError.js"
+import * as VerifySupervise from "../VerifySupervise.js"
 import * as Backend from "./backend.js"
 import * as DryRun from "./dryRun.js"
 import type { OutcomeNotOk, PlanError } from "./errors.js"
@@ -18,10 +20,6 @@ import * as FailedExec from "./failedExec.js"
 import type { PlanFlags } from "./flags.js"
 import * as Outcome from "./outcome.js"
 import * as Plan from "./plan.js"
-
-// The library's default deadlines, for the `--timeout` a dry run shows when none was given.
-const PROVISION_TIMEOUT = Duration.seconds(60)
-const VERIFY_TIMEOUT = Duration.seconds(90)
 
 /** How a failed exec of one of `steps` is named in the output. */
 const shortener = (resolved: Plan.Resolved, steps: ReadonlyArray<Guest.Step>): Outcome.Shorten => (error) =>
@@ -39,7 +37,7 @@ export const provision = (
       return yield* DryRun.print(
         "provision",
         target.backend,
-        yield* DryRun.steps(resolved, steps, flags.tokenEnv, PROVISION_TIMEOUT),
+        yield* DryRun.steps(resolved, steps, flags.tokenEnv, Defaults.PROVISION_TIMEOUT),
         flags.json
       )
     }
@@ -68,17 +66,17 @@ export const verify = (
       return yield* DryRun.print(
         "verify",
         target.backend,
-        yield* DryRun.steps(resolved, steps, flags.tokenEnv, VERIFY_TIMEOUT),
+        yield* DryRun.steps(resolved, steps, flags.tokenEnv, Defaults.VERIFY_TIMEOUT),
         flags.json
       )
     }
     const outcome = yield* Backend.provide(
       target.backend,
-      ProvisionSupervise.verifySupervise(plan, target.name, timeout === undefined ? {} : { timeout })
+      VerifySupervise.verifySupervise(plan, target.name, timeout === undefined ? {} : { timeout })
     )
     return yield* Outcome.report(
       outcome,
-      ProvisionSupervise.VerifyOutcome,
+      VerifySupervise.VerifyOutcome,
       flags.json,
       Outcome.describeVerify,
       shortener(resolved, steps)

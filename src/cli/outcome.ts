@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as ProvisionSupervise from "../ProvisionSupervise.js"
 import { ExecFailed } from "../SandboxError.js"
+import type * as VerifySupervise from "../VerifySupervise.js"
 import { OutcomeNotOk } from "./errors.js"
 import type * as FailedExec from "./failedExec.js"
 
@@ -44,7 +45,7 @@ export const describeProvision = (outcome: ProvisionSupervise.ProvisionOutcome, 
 }
 
 /** @internal */
-export const describeVerify = (outcome: ProvisionSupervise.VerifyOutcome, shorten: Shorten): string => {
+export const describeVerify = (outcome: VerifySupervise.VerifyOutcome, shorten: Shorten): string => {
   switch (outcome._tag) {
     case "Skipped":
       return `Skipped: supervise is off for ${outcome.target}`
@@ -88,7 +89,7 @@ const encodeFailed = (outcome: ProvisionSupervise.Failed, shorten: Shorten) =>
  *
  * @internal
  */
-export const report = <A extends ProvisionSupervise.ProvisionOutcome | ProvisionSupervise.VerifyOutcome, I>(
+export const report = <A extends ProvisionSupervise.ProvisionOutcome | VerifySupervise.VerifyOutcome, I>(
   outcome: A,
   schema: Schema.Schema<A, I>,
   json: boolean,
