@@ -27,6 +27,7 @@ import * as Defaults from "../defaults.js"
 import * as KeyedSemaphore from "../keyedSemaphore.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
+import { clientNotRunnable } from "../classify.js"
 import { classify, firstLine } from "./classify.js"
 import { killedCount } from "./killScript.js"
 import { killArgs, newExecId, prepare, type Prepared } from "./request.js"
@@ -135,7 +136,7 @@ export const make = (options: MakeOptions = {}) =>
           err
         ).pipe(Effect.mapError(startFailed))
 
-        const read = (ran: ClientProcess.ClientRun): Effect.Effect<ExecResult, ExecFailed> => {
+        const read = (ran: ClientProcess.ClientRun): Effect.Effect<ExecResult, ExecFailed | ClientNotFound> => {
           if (ran.exit._tag === "Signaled") {
             // Someone else killed the client: the command runs on in the container, and nobody
             // would ever read its result, so it ends with the call, as at a deadline.
@@ -144,8 +145,24 @@ export const make = (options: MakeOptions = {}) =>
               Effect.fail(failed({ reason: "ClientSignal", signal, detail: `the docker client died; ${killWords(outcome)}` })))
           }
           const exitCode = ran.exit.code
-          const stderr = err.result(p.secrets).text
-          const stdout = out.result(p.secrets).text
+          // Classified and returned raw: a short secret scrubbed out of the guest's words could
+          // change what they mean. Only what is shown (an ExecFailed) is scrubbed.
+          const stderr = err.result().text
+          const stdout = out.result().text
+          // The binary is no program at all (the host's shell ran it as a script): the client's failure.
+          const notDocker = clientNotRunnable(binary, exitCode, stderr)
+          if (notDocker !== undefined) {
+            return Effect.fail(
+              new ClientNotFoundError({
+                binary,
+                reason: "Unknown",
+                detail: `it is not docker: the host's shell ran it as a script, which failed (exit 127): ${
+                  Shown.escape(notDocker.slice(0, 300))
+                }`,
+                backend: "docker"
+              })
+            )
+          }
           const verdict = classify(p, exitCode, stdout, stderr)
           if (verdict._tag === "Failure") {
             return Effect.fail(failed({ reason: verdict.reason, exitCode, signal: verdict.signal }))
