@@ -215,7 +215,8 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
  * The backend's client binary (`smolvm` or `docker`) could not be started: it
  * is missing (`NotFound`, also for an empty path or one containing a NUL
  * character), not executable (`PermissionDenied`), or the spawn failed for
- * another reason a retry would not fix (`Unknown`). An error of the effect
+ * another reason a retry would not fix, or the file is no client at all (the
+ * host's shell ran it as a script and it exited 127) (`Unknown`). An error of the effect
  * rather than a `Failed` outcome, because no sandbox can be reached without
  * the client. A spawn that failed because the host was short of processes,
  * file descriptors or memory is an `ExecFailed` with reason `SpawnFailed`
