@@ -41,18 +41,9 @@ const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   "agent.configDir": "--config-dir"
 }
 
-// An optional field with a default decodes through `X | undefined`: when X
-// fails, the `undefined` branch fails too, and says nothing useful.
-// The token's own `undefined` branch carries the message "or absent" (see SupervisePlan).
-const UNDEFINED_BRANCH = /^(Expected undefined, actual |or absent$)/
-
+// The per-field formatter is the library's own (the token never printed); the CLI names fields by flag.
 const formatParseError = (error: ParseResult.ParseError): ReadonlyArray<string> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .filter((issue) => !UNDEFINED_BRANCH.test(issue.message))
-    .map((issue) => {
-      const path = issue.path.map(String).join(".")
-      return `${FLAG_OF_PATH[path] ?? (path || "plan")}: ${issue.message}`
-    })
+  SupervisePlan.formatPlanError(error, { fieldName: (path) => FLAG_OF_PATH[path] })
 
 /**
  * Checks the flags and decodes the plan they describe, reading the token from
@@ -118,8 +109,7 @@ export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
     }
     const decoded = yield* Effect.either(SupervisePlan.decode(input))
     if (Either.isLeft(decoded)) {
-      const lines = formatParseError(decoded.left)
-      problems.push(...(lines.length > 0 ? lines : [ParseResult.TreeFormatter.formatErrorSync(decoded.left)]))
+      problems.push(...formatParseError(decoded.left))
     }
     if (problems.length > 0 || Either.isLeft(decoded)) return yield* new PlanError({ problems })
     const plan = decoded.right
