@@ -87,8 +87,9 @@ export type ConfigJson = { readonly [key: string]: unknown }
  *
  * - `name`: the machine name, default `bottle-1`. Execs on any other name
  *   answer smolvm's "vm not found".
- * - `agent`: the agent user, default `node`, home `/home/<agent>` (`/root` for
- *   root). `root` and the agent always exist; `users` adds more.
+ * - `agent`: the agent user, default `node`; `home` its home, default
+ *   `/home/<agent>` (`/root` for root). `root` and the agent always exist;
+ *   `users` adds more.
  * - `execLandsAs`: `root` (default: a bare VM, the library switches user) or
  *   `agent` (an image ending in `USER <agent>`: exec as anyone else is
  *   refused, `UserMismatch`).
@@ -119,6 +120,7 @@ export type ConfigJson = { readonly [key: string]: unknown }
 export interface GuestOptions {
   readonly name?: string | undefined
   readonly agent?: string | undefined
+  readonly home?: string | undefined
   readonly users?: ReadonlyArray<string> | undefined
   readonly execLandsAs?: "root" | "agent" | undefined
   readonly machine?: MachineState | undefined
@@ -252,7 +254,7 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
   function*(options: GuestOptions = {}) {
     const name = options.name ?? "bottle-1"
     const user = options.agent ?? "node"
-    const home = homeOf(user)
+    const home = options.home ?? homeOf(user)
     const state = GuestModel.makeState()
     state.name = name
     state.machine = machineOf(options.machine ?? "running")

@@ -108,6 +108,6 @@ const harness = (dockerHost: string) =>
 
 describeDocker("contract: real Docker containers with the real claude CLI", (host) => {
   contractSuite("contract: Docker.layer", harness(host), {
-    cannotBoot: "docker answers a container that is starting as not running, which is not retried"
+    cannotBoot: "docker has no boot race: `docker start` returns once the container runs"
   })
 })
