@@ -23,13 +23,13 @@
  *
  * @since 0.2.0
  */
+import * as Arbitrary from "effect/Arbitrary"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Arbitrary from "effect/Arbitrary"
 import * as GuestModel from "./internal/testing/guest.js"
 import * as Model from "./internal/testing/model.js"
 import * as MachineName from "./MachineName.js"
@@ -176,7 +176,11 @@ export interface Guest {
    * a `configDir`).
    */
   readonly plan: (
-    supervise: { readonly agentUrl: string; readonly token?: string | undefined; readonly serverName?: string | undefined },
+    supervise: {
+      readonly agentUrl: string
+      readonly token?: string | undefined
+      readonly serverName?: string | undefined
+    },
     agent?: {
       readonly user?: string | undefined
       readonly home?: string | undefined
@@ -460,7 +464,10 @@ const jsonLeaf = FastCheck.oneof(
 const jsonValue = FastCheck.oneof(
   { weight: 3, arbitrary: jsonLeaf },
   { weight: 1, arbitrary: FastCheck.array(jsonLeaf, { maxLength: 3 }) },
-  { weight: 1, arbitrary: FastCheck.dictionary(FastCheck.stringMatching(/^[a-z][a-zA-Z0-9]{0,8}$/), jsonLeaf, { maxKeys: 3 }) }
+  {
+    weight: 1,
+    arbitrary: FastCheck.dictionary(FastCheck.stringMatching(/^[a-z][a-zA-Z0-9]{0,8}$/), jsonLeaf, { maxKeys: 3 })
+  }
 )
 
 const otherServer = FastCheck.oneof(

@@ -11,14 +11,19 @@ const plan = (agentUrl: string, token = "tok_launcher_0001") =>
 
 describe("launching a bottle", () => {
   // Property: whatever the plan, a fresh bottle is Registered with exactly the planned entry.
-  it.effect.prop("any plan registers its sidecar on a fresh bottle", [Testing.arbitraryPlan], ([plan]) =>
-    Effect.gen(function*() {
-      const guest = yield* Testing.ClaudeGuest
-      const outcome = yield* ProvisionSupervise.provisionSupervise(plan, guest.name)
-      expect(outcome._tag).toBe("Registered")
-      const entry = yield* guest.server(plan.supervisePlan?.serverName, { configDir: plan.agent.configDir })
-      expect(entry?.["url"]).toBe(plan.supervisePlan?.agentUrl)
-    }).pipe(Effect.provide(Testing.layer())), { fastCheck: { numRuns: 50 } })
+  it.effect.prop(
+    "any plan registers its sidecar on a fresh bottle",
+    [Testing.arbitraryPlan],
+    ([plan]) =>
+      Effect.gen(function*() {
+        const guest = yield* Testing.ClaudeGuest
+        const outcome = yield* ProvisionSupervise.provisionSupervise(plan, guest.name)
+        expect(outcome._tag).toBe("Registered")
+        const entry = yield* guest.server(plan.supervisePlan?.serverName, { configDir: plan.agent.configDir })
+        expect(entry?.["url"]).toBe(plan.supervisePlan?.agentUrl)
+      }).pipe(Effect.provide(Testing.layer())),
+    { fastCheck: { numRuns: 50 } }
+  )
 
   it.effect("a first launch is Registered, a relaunch with the same plan is Unchanged", () =>
     Effect.gen(function*() {

@@ -5,9 +5,9 @@
  * library switches to `node`) and `:node` (`USER node`). Skipped without the
  * engine, failing on CI.
  */
+import { NodeContext } from "@effect/platform-node"
 import * as Command from "@effect/platform/Command"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
-import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { randomBytes } from "node:crypto"
@@ -92,7 +92,9 @@ const harness = (dockerHost: string) =>
               Effect.sync((): Testing.ConfigJson | undefined => {
                 if (guestStat(container, PATHS[place]) === undefined) return undefined
                 const parsed: unknown = JSON.parse(readGuestFile(container, PATHS[place]))
-                return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? { ...parsed } : undefined
+                return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+                  ? { ...parsed }
+                  : undefined
               }),
             ownedByAgent: (place) =>
               Effect.sync(() => {

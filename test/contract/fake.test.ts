@@ -39,7 +39,8 @@ const guest = (spec: GuestSpec) =>
           { user: supervise.user, configDir: options.configDir === true ? `${HOME}/.cfg` : undefined }
         )),
       read: (place) => fake.file(PATHS[place]),
-      ownedByAgent: (place) => Effect.map(fake.owner(PATHS[place]), (owner) => (owner === undefined ? undefined : owner === "node"))
+      ownedByAgent: (place) =>
+        Effect.map(fake.owner(PATHS[place]), (owner) => (owner === undefined ? undefined : owner === "node"))
     }
     return contract
   })

@@ -13,7 +13,7 @@ import * as path from "node:path"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
 import type * as Testing from "../../src/Testing.js"
 import { gatedOn, setupFor } from "../e2e/prerequisites.js"
-import { type HostUser, makeGuest, type MachineState } from "../support/standin.js"
+import { type HostUser, type MachineState, makeGuest } from "../support/standin.js"
 import { sidecars } from "./sidecars.js"
 import { type ContractGuest, contractSuite, type GuestSpec, Harness, type Place } from "./suite.js"
 
@@ -63,7 +63,9 @@ const harness = (agent: HostUser) =>
             execAs: spec.execLandsAs === "root" ? "root" : agent.name,
             notRunningFor: typeof spec.machine === "object" ? spec.machine.booting : undefined,
             // Without claude: PATH holds the system directories only, and the agent's home has no CLI.
-            ...(spec.claude === "missing" ? { env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" } } : {})
+            ...(spec.claude === "missing"
+              ? { env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" } }
+              : {})
           }
           yield* standin.setMachine(machine)
           const contract: ContractGuest = {

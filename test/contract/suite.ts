@@ -18,8 +18,8 @@ import { expect, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
-import * as EffectLogger from "effect/Logger"
 import type * as Layer from "effect/Layer"
+import * as EffectLogger from "effect/Logger"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as BottleLogger from "../../src/Logger.js"
@@ -77,8 +77,11 @@ export interface HarnessShape {
 /** The harness of a contract run. */
 export class Harness extends Context.Tag("contract/Harness")<Harness, HarnessShape>() {}
 
-const provision = (guest: ContractGuest, plan: SupervisePlan.SmolmachinesBottlePlan, options?: ProvisionSupervise.ProvisionOptions) =>
-  Effect.provide(ProvisionSupervise.provisionSupervise(plan, guest.target, options), guest.layer)
+const provision = (
+  guest: ContractGuest,
+  plan: SupervisePlan.SmolmachinesBottlePlan,
+  options?: ProvisionSupervise.ProvisionOptions
+) => Effect.provide(ProvisionSupervise.provisionSupervise(plan, guest.target, options), guest.layer)
 
 const verify = (guest: ContractGuest, plan: SupervisePlan.SmolmachinesBottlePlan) =>
   Effect.provide(ProvisionSupervise.verifySupervise(plan, guest.target), guest.layer)
@@ -137,7 +140,8 @@ export const contractSuite = <E>(
   layer(harness, { excludeTestServices: true, timeout: "120 seconds" })(title, (it) => {
     // The library's info logs would flood the output; `Logger.capture` still sees them where a test asks.
     const test = (name: string, body: () => Effect.Effect<void, unknown, Harness>) =>
-      it.effect(name, () => Effect.provide(body(), EffectLogger.remove(EffectLogger.defaultLogger)), options.timeoutMs ?? 120_000)
+      it.effect(name, () =>
+        Effect.provide(body(), EffectLogger.remove(EffectLogger.defaultLogger)), options.timeoutMs ?? 120_000)
 
     for (const execLandsAs of ["root", "agent"] as const) {
       test(`exec as ${execLandsAs}: a first provisioning is Registered (1 exec), the agent owns the entry and reaches it`, () =>
@@ -168,7 +172,13 @@ export const contractSuite = <E>(
           expect(first._tag).toBe("Registered")
           const moved = yield* guest.plan({ agentUrl: urls.alsoUp, token })
           const outcome = yield* provision(guest, moved)
-          expect(outcome).toMatchObject({ _tag: "Replaced", changed: ["url"], previousUrl: urls.up, execs: 2, cliStarts: 2 })
+          expect(outcome).toMatchObject({
+            _tag: "Replaced",
+            changed: ["url"],
+            previousUrl: urls.up,
+            execs: 2,
+            cliStarts: 2
+          })
           const config = yield* guest.read("home")
           expectKept(config, SEEDED)
           expect(serversOf(config)["supervise"]).toEqual(entry(urls.alsoUp, token))
@@ -181,7 +191,15 @@ export const contractSuite = <E>(
         {
           execLandsAs: "root",
           files: {
-            home: { theme: "dark", numStartups: 0, verbose: false, tipsHistory: {}, "x-zero": 0, autoUpdates: true, theme2: "dark" }
+            home: {
+              theme: "dark",
+              numStartups: 0,
+              verbose: false,
+              tipsHistory: {},
+              "x-zero": 0,
+              autoUpdates: true,
+              theme2: "dark"
+            }
           }
         },
         (guest, { token, urls }) =>
@@ -222,7 +240,10 @@ export const contractSuite = <E>(
 
     test("an entry of another transport under the plan's name is Replaced (transport)", () =>
       withGuest(
-        { execLandsAs: "root", files: { home: { mcpServers: { supervise: { type: "sse", url: "http://127.0.0.1:1/" } } } } },
+        {
+          execLandsAs: "root",
+          files: { home: { mcpServers: { supervise: { type: "sse", url: "http://127.0.0.1:1/" } } } }
+        },
         (guest) =>
           Effect.gen(function*() {
             // The stored URL is the plan's: only the transport differs.
@@ -264,12 +285,17 @@ export const contractSuite = <E>(
             expect(outcome.error.reason).toBe("MachineNotRunning")
             expect(outcome.error.transient).toBe(backend === "smolvm")
           }
-          const warnings = logs.filter((log) => log.level === "WARN").map((log) => log.message)
+          const warnings = logs.filter((log) =>
+            log.level === "WARN"
+          ).map((log) => log.message)
           expect(warnings).toHaveLength(1)
           expect(warnings[0]).toContain("register manually with: claude mcp remove --scope user supervise")
           expect(warnings.join("\n")).not.toContain(token)
           const verified = yield* BottleLogger.capture(
-            Effect.provide(ProvisionSupervise.verifySupervise(plan, guest.target, { retry: Schedule.recurs(1) }), guest.layer)
+            Effect.provide(
+              ProvisionSupervise.verifySupervise(plan, guest.target, { retry: Schedule.recurs(1) }),
+              guest.layer
+            )
           )
           expect(verified[0]).toMatchObject({ _tag: "Failed", error: { reason: "MachineNotRunning" } })
         })))
@@ -375,7 +401,11 @@ export const contractSuite = <E>(
               const after = yield* guest.read("home")
               expectKept(after, config)
               expect(serversOf(after)["supervise"]).toEqual(entry(urls.alsoUp, token))
-            }).pipe(Effect.tapErrorCause(() => Effect.sync(() => console.error("sample:", JSON.stringify(config))))))
+            }).pipe(Effect.tapErrorCause(() =>
+              Effect.sync(() =>
+                console.error("sample:", JSON.stringify(config))
+              )
+            )))
         }
       }))
   })

@@ -70,10 +70,17 @@ describe("arbitraries terminate", () => {
     ["arbitraryToken", Testing.arbitraryToken, (t) => typeof t === "string" && /^[\x21-\x7e]{8,64}$/.test(t)],
     ["arbitraryTarget", Testing.arbitraryTarget, Schema.is(Library.MachineName.MachineName)],
     ["arbitraryAgentUrl", Testing.arbitraryAgentUrl, Schema.is(Library.SupervisePlan.AgentUrl)],
-    ["arbitraryPlan", Testing.arbitraryPlan, (plan) =>
-      Schema.is(Library.SupervisePlan.SmolmachinesBottlePlan)(plan) && plan.supervisePlan !== undefined],
-    ["arbitraryConfig", Testing.arbitraryConfig, (config) =>
-      typeof config === "object" && config !== null && !Object.hasOwn(Reflect.get(config, "mcpServers"), "supervise")],
+    [
+      "arbitraryPlan",
+      Testing.arbitraryPlan,
+      (plan) => Schema.is(Library.SupervisePlan.SmolmachinesBottlePlan)(plan) && plan.supervisePlan !== undefined
+    ],
+    [
+      "arbitraryConfig",
+      Testing.arbitraryConfig,
+      (config) =>
+        typeof config === "object" && config !== null && !Object.hasOwn(Reflect.get(config, "mcpServers"), "supervise")
+    ],
     ["arbitraryGuest", Testing.arbitraryGuest, (options) => typeof options === "object" && options !== null]
   ]
   for (const [name, arbitrary, valid] of kit) {

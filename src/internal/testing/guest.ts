@@ -14,10 +14,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { USER_MISMATCH_EXIT, USER_MISMATCH_MARK } from "../classify.js"
-import * as Guest from "../guest.js"
 import type { ClientNotFound } from "../../SandboxError.js"
 import type { FakeHandler, FakeReply, RecordedExec } from "../../Smolvm.js"
+import { USER_MISMATCH_EXIT, USER_MISMATCH_MARK } from "../classify.js"
+import * as Guest from "../guest.js"
 import * as Model from "./model.js"
 
 /** A machine's state as smolvm reports it. @internal */
@@ -163,7 +163,9 @@ const cli = (state: State, path: string, ranAs: string, token: string | undefine
       if (!Object.hasOwn(file.mcpServers, name)) {
         return { exitCode: 1, stderr: `No MCP server named "${name}" in user scope\n` }
       }
-      if (state.removeFails) return { exitCode: 1, stderr: "Error: failed to write the config: EACCES: permission denied\n" }
+      if (state.removeFails) {
+        return { exitCode: 1, stderr: "Error: failed to write the config: EACCES: permission denied\n" }
+      }
       delete file.mcpServers[name]
       write()
       return ok(`Removed MCP server ${name} from user config\nFile modified: ${path}\n`)
@@ -193,7 +195,9 @@ const get = (state: State, file: Model.ConfigFile | undefined, name: string): re
   const status = up
     ? "  Status: ✔ Connected\n"
     : type === "stdio"
-    ? `  Status: ✘ Failed to connect\n  Issue: ENOENT: Executable not found in $PATH: ${JSON.stringify(String(server["command"] ?? ""))}\n`
+    ? `  Status: ✘ Failed to connect\n  Issue: ENOENT: Executable not found in $PATH: ${
+      JSON.stringify(String(server["command"] ?? ""))
+    }\n`
     : `  Status: ✘ Failed to connect\n  Issue: ${type === "sse" ? `SSE error: ${refused}` : refused}\n`
   const headers = server["headers"]
   const headerNames = typeof headers === "object" && headers !== null ? Object.keys(headers) : []
@@ -314,7 +318,9 @@ const runStep = (
     }
     case "get": {
       const [name = ""] = args
-      if (!state.claude) return { path, reply: { exitCode: 0, stderr: `${CLAUDE_NOT_FOUND}\n${Guest.CLI_EXIT_MARK}127\n` } }
+      if (!state.claude) {
+        return { path, reply: { exitCode: 0, stderr: `${CLAUDE_NOT_FOUND}\n${Guest.CLI_EXIT_MARK}127\n` } }
+      }
       const [stdout, stderr, status] = get(state, run.file, name)
       // The script exits 0 whatever the CLI said, and marks the CLI's own status.
       return { path, reply: { exitCode: 0, stdout, stderr: `${stderr}${Guest.CLI_EXIT_MARK}${status}\n` } }
@@ -354,7 +360,8 @@ export const handler = (state: State): FakeHandler => (call: RecordedExec) =>
       const answer = other === undefined ? Effect.succeed(smolvm.noCommand()) : other(call)
       return Effect.tap(
         answer,
-        (reply) => Effect.sync(() => state.execs.push({ step: "other", ranAs, configFile: undefined, exitCode: reply.exitCode }))
+        (reply) =>
+          Effect.sync(() => state.execs.push({ step: "other", ranAs, configFile: undefined, exitCode: reply.exitCode }))
       )
     }
     // The agent's environment: the guest's own, less what `env -u` unsets, plus what `env` sets.

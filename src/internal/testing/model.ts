@@ -25,7 +25,8 @@ export interface ConfigFile {
 }
 
 /** The file's text as the CLI writes it: two-space indentation, `mcpServers` after the other keys. @internal */
-export const render = (file: ConfigFile): string => JSON.stringify({ ...file.other, mcpServers: file.mcpServers }, null, 2)
+export const render = (file: ConfigFile): string =>
+  JSON.stringify({ ...file.other, mcpServers: file.mcpServers }, null, 2)
 
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -98,7 +99,8 @@ export const jsonEquals = (a: unknown, b: unknown): boolean => {
   }
   if (!isObject(a) || !isObject(b)) return false
   const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEquals(a[key], b[key]))
+  return keys.length === Object.keys(b).length &&
+    keys.every((key) => Object.hasOwn(b, key) && jsonEquals(a[key], b[key]))
 }
 
 /** What a CLI write leaves of the other keys: all but those equal to their default. @internal */
@@ -188,12 +190,14 @@ export const scrubbed = (text: string, token: string | undefined): string => {
     if (Array.isArray(value)) return value.map(walk)
     if (typeof value === "string") return mark(value)
     if (typeof value !== "object" || value === null) return value
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [
-      mark(key),
-      /^authorization$/i.test(key) && typeof inner === "string"
-        ? inner === ours ? Guest.TOKEN_PLACEHOLDER_HEADER : "[REDACTED]"
-        : walk(inner)
-    ]))
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        mark(key),
+        /^authorization$/i.test(key) && typeof inner === "string"
+          ? inner === ours ? Guest.TOKEN_PLACEHOLDER_HEADER : "[REDACTED]"
+          : walk(inner)
+      ])
+    )
   }
   const parsed: unknown = JSON.parse(text)
   return JSON.stringify(walk(parsed), null, 2)
