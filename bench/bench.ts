@@ -102,14 +102,29 @@ process.env["STUB_SMOLVM_STATE"] = stateDir
 delete process.env["STUB_SMOLVM_LOG"]
 delete process.env["STUB_SMOLVM_EXIT"]
 
+/**
+ * The library passes its own stdin on to the client when that is /dev/null, and
+ * otherwise ends a pipe through the executor (what (s) − (p) costs): which of
+ * the two this run's (b) and (c) took.
+ */
+const launcherStdin = (() => {
+  try {
+    const stdin = fs.fstatSync(0)
+    return stdin.isCharacterDevice() && stdin.rdev === fs.statSync("/dev/null").rdev
+      ? "/dev/null, passed on to the client"
+      : "not /dev/null: the client gets a pipe ended by an empty stream"
+  } catch {
+    return "closed: the client gets a pipe ended by an empty stream"
+  }
+})()
+
 const loadSamples: Array<number> = []
 const sampleLoad = () => loadSamples.push(os.loadavg()[0] ?? Number.NaN)
 const loadTimer = setInterval(sampleLoad, 5000)
 loadTimer.unref()
 
 const token = "bench-token-0123456789abcdef"
-const decodePlan = (url: string) =>
-  Effect.runSync(SupervisePlan.decode({ supervisePlan: { agentUrl: url, token } }))
+const decodePlan = (url: string) => Effect.runSync(SupervisePlan.decode({ supervisePlan: { agentUrl: url, token } }))
 const planA = decodePlan("http://127.0.0.1:4318/")
 const planB = decodePlan("http://127.0.0.1:4319/")
 const supervise = planA.supervisePlan
@@ -140,8 +155,11 @@ const rawSpawn = (args: ReadonlyArray<string>, env: Readonly<Record<string, stri
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
     child.on("error", reject)
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }))
+    child.on(
+      "close",
+      (code) =>
+        resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") })
+    )
     child.stdin.end()
   })
 
@@ -166,7 +184,9 @@ const directSpawn = (target: string): Effect.Effect<void, Error> =>
     child.on("error", (error) => resume(Effect.fail(error)))
     child.on("close", (code) =>
       resume(
-        code === 0 ? Effect.void : Effect.fail(new Error(`direct exec on ${target} exited ${code}: ${Buffer.concat(err)}`))
+        code === 0
+          ? Effect.void
+          : Effect.fail(new Error(`direct exec on ${target} exited ${code}: ${Buffer.concat(err)}`))
       ))
     child.stdin.end()
     return Effect.sync(() => void child.kill("SIGKILL"))
@@ -222,8 +242,11 @@ const machineExec = (target: string) =>
   Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, ensureArgv, execOptions))
 
 const registered = (target: string) =>
-  Effect.flatMap(ProvisionSupervise.provisionSupervise(planA, target), (outcome) =>
-    outcome._tag === "Registered" ? Effect.void : Effect.die(new Error(`provision on ${target}: ${outcome._tag}`)))
+  Effect.flatMap(
+    ProvisionSupervise.provisionSupervise(planA, target),
+    (outcome) =>
+      outcome._tag === "Registered" ? Effect.void : Effect.die(new Error(`provision on ${target}: ${outcome._tag}`))
+  )
 
 const run = <A, E>(effect: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>) =>
   runtime.runPromise(Effect.asVoid(effect))
@@ -237,7 +260,9 @@ const run = <A, E>(effect: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox |
  * reap of the process group finds nothing and signals nothing.
  */
 let nextPid = 2 ** 22 + 1
-const addOutput = new TextEncoder().encode("Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n")
+const addOutput = new TextEncoder().encode(
+  "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n"
+)
 const stepAdd = new TextEncoder().encode(`${Guest.STEP_MARK}add\n`)
 const inMemoryProcess = (): CommandExecutor.Process => ({
   [CommandExecutor.ProcessTypeId]: CommandExecutor.ProcessTypeId,
@@ -269,7 +294,9 @@ const inMemoryRuntime = ManagedRuntime.make(
 /** CPU time per call, in µs, of `f` over IN_MEMORY_CALLS targets at the fleet's concurrency. */
 const inMemoryCpu = async (
   kind: string,
-  f: (target: string) => Effect.Effect<unknown, unknown, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>
+  f: (
+    target: string
+  ) => Effect.Effect<unknown, unknown, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>
 ): Promise<number> => {
   const targets = Array.from({ length: IN_MEMORY_CALLS }, (_, i) => `memory-${kind}-${i}`)
   const before = process.cpuUsage()
@@ -373,7 +400,8 @@ type FleetVariant = (typeof FLEET_VARIANTS)[number]
 
 const fleet = async () => {
   const runs: Record<FleetVariant, Array<number>> = { raw: [], exec: [], provision: [], plain: [] }
-  const names = (kind: string, r: number) => Array.from({ length: FLEET_SIZE }, (_, i) => `fleet-${kind}-r${r + 1}-${i}`)
+  const names = (kind: string, r: number) =>
+    Array.from({ length: FLEET_SIZE }, (_, i) => `fleet-${kind}-r${r + 1}-${i}`)
   const concurrently = <A, E>(
     targets: ReadonlyArray<string>,
     f: (target: string) => Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox | CommandExecutor.CommandExecutor>
@@ -409,7 +437,9 @@ const fleetWithLatency = async () => {
       runs.raw.push(await time(() => pool(targets("raw"), FLEET_CONCURRENCY, rawExec)))
       runs.provision.push(
         await time(() =>
-          runtime.runPromise(Effect.forEach(targets("provision"), registered, { concurrency: FLEET_CONCURRENCY, discard: true }))
+          runtime.runPromise(
+            Effect.forEach(targets("provision"), registered, { concurrency: FLEET_CONCURRENCY, discard: true })
+          )
         )
       )
     }
@@ -509,7 +539,9 @@ const main = async () => {
       warmup: WARMUP,
       fleet: { size: FLEET_SIZE, concurrency: FLEET_CONCURRENCY, rounds: FLEET_ROUNDS },
       stub: "bench/smolvm-stub.sh (/bin/sh, no forks)",
-      argv: "the ensure step as the agent (Guest.ensureArgv, user node, token as --secret-env), a fresh machine each exec"
+      argv:
+        "the ensure step as the agent (Guest.ensureArgv, user node, token as --secret-env), a fresh machine each exec",
+      launcherStdin
     },
     perExec: {
       wallMs: variantRecord((v) => summary(exec.samples[v])),
@@ -537,7 +569,10 @@ const main = async () => {
     fleetWithGuestLatency: {
       guestLatencyMs: GUEST_LATENCY_S * 1000,
       rawMs: { median: round(median(latencyRuns.raw)), runs: latencyRuns.raw.map((x) => round(x, 1)) },
-      provisionMs: { median: round(median(latencyRuns.provision)), runs: latencyRuns.provision.map((x) => round(x, 1)) },
+      provisionMs: {
+        median: round(median(latencyRuns.provision)),
+        runs: latencyRuns.provision.map((x) => round(x, 1))
+      },
       ratio: round(median(latencyRuns.provision) / median(latencyRuns.raw))
     },
     inMemoryCpuPerCallUs: {
@@ -568,37 +603,43 @@ const main = async () => {
     `| per exec, ratio to raw | ${cols.map((v) => ratio[v].toFixed(2)).join(" | ")} |`,
     `| per exec, this process's CPU (user + system), median | ${cols.map((v) => `${cpuOf[v]} ms`).join(" | ")} |`,
     `| per exec, minor page faults in this process, median | ${cols.map((v) => faultsOf[v]).join(" | ")} |`,
-    `| fleet of ${FLEET_SIZE} at concurrency ${FLEET_CONCURRENCY}, median wall (ratio to raw) | ${round(f.wallMs.raw.median, 1)} ms (1.00) | ${
-      round(f.wallMs.plain.median, 1)
-    } ms (${f.ratioToRaw.plain.toFixed(2)}) | | ${round(f.wallMs.exec.median, 1)} ms (${f.ratioToRaw.exec.toFixed(2)}) | ${
-      round(f.wallMs.provision.median, 1)
-    } ms (${f.ratioToRaw.provision.toFixed(2)}) | |`,
-    `| same fleet, each exec a ${GUEST_LATENCY_S * 1000} ms guest round trip (ratio to raw) | ${
-      results.fleetWithGuestLatency.rawMs.median
-    } ms (1.00) | | | | ${results.fleetWithGuestLatency.provisionMs.median} ms (${results.fleetWithGuestLatency.ratio.toFixed(2)}) | |`,
-    `| no process (in-memory CommandExecutor), CPU per call, median of ${results.inMemoryCpuPerCallUs.rounds} × ${IN_MEMORY_CALLS} | | ${results.inMemoryCpuPerCallUs.plain} µs | | ${
-      results.inMemoryCpuPerCallUs.exec
-    } µs | ${results.inMemoryCpuPerCallUs.provision} µs | |`
+    `| fleet of ${FLEET_SIZE} at concurrency ${FLEET_CONCURRENCY}, median wall (ratio to raw) | ${
+      round(f.wallMs.raw.median, 1)
+    } ms (1.00) | ${round(f.wallMs.plain.median, 1)} ms (${f.ratioToRaw.plain.toFixed(2)}) | | ${
+      round(f.wallMs.exec.median, 1)
+    } ms (${f.ratioToRaw.exec.toFixed(2)}) | ${round(f.wallMs.provision.median, 1)} ms (${
+      f.ratioToRaw.provision.toFixed(2)
+    }) | |`,
+    `| same fleet, each exec a ${
+      GUEST_LATENCY_S * 1000
+    } ms guest round trip (ratio to raw) | ${results.fleetWithGuestLatency.rawMs.median} ms (1.00) | | | | ${results.fleetWithGuestLatency.provisionMs.median} ms (${
+      results.fleetWithGuestLatency.ratio.toFixed(2)
+    }) | |`,
+    `| no process (in-memory CommandExecutor), CPU per call, median of ${results.inMemoryCpuPerCallUs.rounds} × ${IN_MEMORY_CALLS} | | ${results.inMemoryCpuPerCallUs.plain} µs | | ${results.inMemoryCpuPerCallUs.exec} µs | ${results.inMemoryCpuPerCallUs.provision} µs | |`
   ]
   const p = exec.pairedMedianMs
   const sc = [scenario.first, scenario.sameUrl, scenario.changedUrl]
   const targetsTable = [
     "| target | result | met |",
     "|---|---|---|",
-    `| the library's own work per exec, (b) − (p) at the median ≤ ${TARGETS.libraryOverPlainMs} ms | ${round(overPlain)} ms (paired: ${p.execMinusPlain} ms) | ${
-      ok(met.libraryOverPlain)
-    } |`,
-    `| (b) − (a) per exec at the median ≤ ${TARGETS.overRawMs} ms | ${round(overRaw)} ms (paired: ${p.execMinusRaw} ms) | ${ok(met.overRaw)} |`,
+    `| the library's own work per exec, (b) − (p) at the median ≤ ${TARGETS.libraryOverPlainMs} ms | ${
+      round(overPlain)
+    } ms (paired: ${p.execMinusPlain} ms) | ${ok(met.libraryOverPlain)} |`,
+    `| (b) − (a) per exec at the median ≤ ${TARGETS.overRawMs} ms | ${
+      round(overRaw)
+    } ms (paired: ${p.execMinusRaw} ms) | ${ok(met.overRaw)} |`,
     `| execs / Claude Code starts: Registered 1/1, Unchanged 1/0, Replaced 2/2 (the stub counts the execs too) | ${
       sc.map((s) => `${s.outcome} ${s.execs}/${s.cliStarts} (stub ${s.stubExecs})`).join(", ")
     } | ${ok(met.scenarios)} |`
   ]
   const load = results.machine.loadAverage1mDuringRun
-  const machine = `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.os}, Node ${results.machine.node}, ` +
+  const machine =
+    `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.os}, Node ${results.machine.node}, ` +
     `load average (1 min) ${load.min}–${load.max} during the run (median ${load.median}), ${results.date}`
   console.log([
     `bottle-supervise host-overhead benchmark: ${ITERATIONS} interleaved iterations after ${WARMUP} warm-up, stub smolvm`,
     `machine: ${machine}`,
+    `this process's stdin: ${launcherStdin}`,
     "",
     ...rows,
     "",

@@ -26,6 +26,8 @@
  *               `env HOME=… claude mcp add …` where exec lands as the agent
  *               (docker's `-u node`, the stand-in as an ordinary user), on a
  *               fresh bottle: the floor a registration cannot beat.
+ *   floor       `true` as the agent through the same exec: the client's own
+ *               round trip, which no exec (an Unchanged relaunch included) beats
  *   Registered  `provisionSupervise` on a fresh bottle (1 exec, 1 Claude Code start)
  *   Unchanged   the same plan again, a relaunch (1 exec, no Claude Code start)
  *   Replaced    a plan with another port (2 execs, 2 Claude Code starts)
@@ -68,16 +70,17 @@ const env = (name: string, fallback: number): number => {
 }
 
 /**
- * Rounds per backend. A round costs about seven Claude Code starts (seed 1,
- * Registered 1, Replaced 2, verify 1, plus the clients) — about 2 s on this
- * 2-core machine when it is quiet — so 15 rounds are about 30 s a backend and
- * give p10/p90 from 15 samples each; a fleet round is 48 Claude Code starts
- * on two cores, about 8 s. With two backends, two warm-up rounds, the initial
- * fleet registration and container start-up the run stays near 3-4 minutes.
+ * Rounds per backend. On this 2-core machine, quiet, a round is about 2 s (the
+ * seed's recipe 0.3 s, the floor 0.1, Registered 0.3, Unchanged 0.1, Replaced
+ * 0.6, verify 0.4) and a fleet round about 9 s (48 Claude Code starts on two
+ * cores); the 16 bottles' first registration adds 3 s and the containers a few
+ * more. 21 rounds give p10 and p90 from the 3rd and 19th of 21 samples; 5 fleet
+ * rounds a median of 5 with each side first in turn: about 100 s a backend,
+ * 3.5 minutes for both, under the 5 minutes the run may take with some load.
  */
-const ROUNDS = env("BENCH_E2E_ROUNDS", 15)
+const ROUNDS = env("BENCH_E2E_ROUNDS", 21)
 const WARMUP_ROUNDS = 1
-const FLEET_ROUNDS = env("BENCH_E2E_FLEET_ROUNDS", 3)
+const FLEET_ROUNDS = env("BENCH_E2E_FLEET_ROUNDS", 5)
 const FLEET_SIZE = 16
 const FLEET_CONCURRENCY = 4
 const TARGETS = { registered: 1.1, unchanged: 0.2, replaced: 2.2, fleet: 2.2 } as const
@@ -121,7 +124,10 @@ interface Backend {
   /** Fresh bottles (empty agent homes), made outside any timing. */
   readonly bottles: (label: string, count: number) => ReadonlyArray<Bottle>
   /** The seed's recipe for `bottle`: its argv, and the exec's options. */
-  readonly seed: (bottle: Bottle, url: string) => { readonly argv: ReadonlyArray<string>; readonly options: Sandbox.ExecOptions }
+  readonly seed: (
+    bottle: Bottle,
+    url: string
+  ) => { readonly argv: ReadonlyArray<string>; readonly options: Sandbox.ExecOptions }
   readonly seedDescription: string
   readonly cleanup: () => void
 }
@@ -209,8 +215,17 @@ const DOCKER_IMAGE = "bottle-supervise-test:root"
 const DOCKER_LABEL = "bottle-supervise-bench=1"
 
 const docker = (args: ReadonlyArray<string>, timeoutMs = 60_000) => {
-  const ran = spawnSync("docker", args, { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", stdio: ["ignore", "pipe", "pipe"] })
-  return { ok: ran.error === undefined && ran.status === 0, stdout: ran.stdout ?? "", stderr: `${ran.stderr ?? ""}${ran.error?.message ?? ""}` }
+  const ran = spawnSync("docker", args, {
+    encoding: "utf8",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  return {
+    ok: ran.error === undefined && ran.status === 0,
+    stdout: ran.stdout ?? "",
+    stderr: `${ran.stderr ?? ""}${ran.error?.message ?? ""}`
+  }
 }
 
 /** Why docker cannot be benched here, or undefined when it can. */
@@ -222,7 +237,9 @@ const dockerUnavailable = (): string | undefined => {
   }
   const info = docker(["info", "--format", "{{.ServerVersion}}"], 5000)
   if (!info.ok) return `the engine at ${process.env["DOCKER_HOST"]} does not answer: ${info.stderr.trim()}`
-  if (!docker(["image", "inspect", DOCKER_IMAGE], 10_000).ok) return `image ${DOCKER_IMAGE} is missing (test/docker/build-images.sh)`
+  if (!docker(["image", "inspect", DOCKER_IMAGE], 10_000).ok) {
+    return `image ${DOCKER_IMAGE} is missing (test/docker/build-images.sh)`
+  }
   return undefined
 }
 
@@ -237,9 +254,20 @@ const dockerBackend = (): Backend => {
   const start = (): string => {
     const name = `bs-bench-${randomBytes(5).toString("hex")}`
     const ran = docker([
-      "run", "--detach", "--init", "--network", "host",
-      "--label", DOCKER_LABEL, "--label", "bottle-supervise-test=1",
-      "--name", name, DOCKER_IMAGE, "sleep", "infinity"
+      "run",
+      "--detach",
+      "--init",
+      "--network",
+      "host",
+      "--label",
+      DOCKER_LABEL,
+      "--label",
+      "bottle-supervise-test=1",
+      "--name",
+      name,
+      DOCKER_IMAGE,
+      "sleep",
+      "infinity"
     ])
     if (!ran.ok) throw new Error(`docker run: ${ran.stderr.trim()}`)
     containers.push(name)
@@ -250,7 +278,17 @@ const dockerBackend = (): Backend => {
   let serial = 0
   const homeIn = (container: string, label: string): Bottle => {
     const home = `/home/node/bench/${label}-${++serial}`
-    const ran = docker(["exec", "-u", "0", container, "sh", "-c", 'mkdir -p -- "$1" && chown node:node /home/node/bench "$1" && chmod 700 "$1"', "sh", home])
+    const ran = docker([
+      "exec",
+      "-u",
+      "0",
+      container,
+      "sh",
+      "-c",
+      "mkdir -p -- \"$1\" && chown node:node /home/node/bench \"$1\" && chmod 700 \"$1\"",
+      "sh",
+      home
+    ])
     if (!ran.ok) throw new Error(`making ${home} in ${container}: ${ran.stderr.trim()}`)
     return { target: container, home }
   }
@@ -261,7 +299,9 @@ const dockerBackend = (): Backend => {
   }
   return {
     name: "docker",
-    describe: `docker ${docker(["version", "--format", "{{.Server.Version}}"]).stdout.trim()} through Docker.layerWith, image ${DOCKER_IMAGE} (exec as -u node)`,
+    describe: `docker ${
+      docker(["version", "--format", "{{.Server.Version}}"]).stdout.trim()
+    } through Docker.layerWith, image ${DOCKER_IMAGE} (exec as -u node)`,
     runtime: ManagedRuntime.make(
       Layer.mergeAll(Docker.layerWith({ binary: "docker" }).pipe(Layer.provide(NodeContext.layer)), quietLogger)
     ),
@@ -287,20 +327,37 @@ const time = async <A>(f: () => Promise<A>): Promise<readonly [number, A]> => {
 
 const planFor = (backend: Backend, bottle: Bottle, url: string) =>
   Effect.runSync(
-    SupervisePlan.decode({ supervisePlan: { agentUrl: url, token: TOKEN }, agent: { user: backend.agent, home: bottle.home } })
+    SupervisePlan.decode({
+      supervisePlan: { agentUrl: url, token: TOKEN },
+      agent: { user: backend.agent, home: bottle.home }
+    })
   )
 
 const seedOnce = (backend: Backend, bottle: Bottle, url: string) => {
   const { argv, options } = backend.seed(bottle, url)
   return backend.runtime.runPromise(
-    Effect.flatMap(Sandbox.Sandbox, (sandbox) => sandbox.exec(bottle.target, argv, { timeout: "60 seconds", ...options }))
+    Effect.flatMap(
+      Sandbox.Sandbox,
+      (sandbox) => sandbox.exec(bottle.target, argv, { timeout: "60 seconds", ...options })
+    )
   )
 }
 
+/** The backend's exec floor: `true` as the agent through the same exec, the client's own round trip. */
+const floorOnce = (backend: Backend, bottle: Bottle) =>
+  backend.runtime.runPromise(
+    Effect.flatMap(Sandbox.Sandbox, (sandbox) =>
+      sandbox.exec(bottle.target, ["true"], { timeout: "60 seconds", user: backend.agent }))
+  )
+
 const provision = async (backend: Backend, bottle: Bottle, url: string, expect: keyof typeof EXPECTED) => {
-  const outcome = await backend.runtime.runPromise(ProvisionSupervise.provisionSupervise(planFor(backend, bottle, url), bottle.target))
+  const outcome = await backend.runtime.runPromise(
+    ProvisionSupervise.provisionSupervise(planFor(backend, bottle, url), bottle.target)
+  )
   if (outcome._tag !== expect) {
-    throw new Error(`${backend.name}: expected ${expect} on ${bottle.target}, got ${outcome._tag}: ${JSON.stringify(outcome)}`)
+    throw new Error(
+      `${backend.name}: expected ${expect} on ${bottle.target}, got ${outcome._tag}: ${JSON.stringify(outcome)}`
+    )
   }
   const wanted = EXPECTED[expect]
   if (outcome.execs !== wanted.execs || outcome.cliStarts !== wanted.cliStarts) {
@@ -312,19 +369,30 @@ const provision = async (backend: Backend, bottle: Bottle, url: string, expect: 
 }
 
 const verify = async (backend: Backend, bottle: Bottle, url: string) => {
-  const outcome = await backend.runtime.runPromise(ProvisionSupervise.verifySupervise(planFor(backend, bottle, url), bottle.target))
-  if (outcome._tag !== "Connected") throw new Error(`${backend.name}: verify gave ${outcome._tag}: ${JSON.stringify(outcome)}`)
+  const outcome = await backend.runtime.runPromise(
+    ProvisionSupervise.verifySupervise(planFor(backend, bottle, url), bottle.target)
+  )
+  if (outcome._tag !== "Connected") {
+    throw new Error(`${backend.name}: verify gave ${outcome._tag}: ${JSON.stringify(outcome)}`)
+  }
 }
 
 // -----------------------------------------------------------------------------
 // Runs
 // -----------------------------------------------------------------------------
 
-const VARIANTS = ["seed", "registered", "unchanged", "replaced", "verify"] as const
+const VARIANTS = ["seed", "floor", "registered", "unchanged", "replaced", "verify"] as const
 type Variant = (typeof VARIANTS)[number]
 
 const perOutcome = async (backend: Backend, urlA: string, urlB: string) => {
-  const samples: Record<Variant, Array<number>> = { seed: [], registered: [], unchanged: [], replaced: [], verify: [] }
+  const samples: Record<Variant, Array<number>> = {
+    seed: [],
+    floor: [],
+    registered: [],
+    unchanged: [],
+    replaced: [],
+    verify: []
+  }
   for (let r = -WARMUP_ROUNDS; r < ROUNDS; r++) {
     const [seedBottle] = backend.bottles("seed", 1)
     const [bottle] = backend.bottles("lib", 1)
@@ -334,13 +402,18 @@ const perOutcome = async (backend: Backend, urlA: string, urlB: string) => {
       took.seed = (await time(() => seedOnce(backend, seedBottle, urlA)))[0]
     }
     if (r % 2 === 0) await seed()
+    took.floor = (await time(() => floorOnce(backend, bottle)))[0]
     took.registered = (await time(() => provision(backend, bottle, urlA, "Registered")))[0]
     took.unchanged = (await time(() => provision(backend, bottle, urlA, "Unchanged")))[0]
     took.replaced = (await time(() => provision(backend, bottle, urlB, "Replaced")))[0]
     took.verify = (await time(() => verify(backend, bottle, urlB)))[0]
     if (r % 2 !== 0) await seed()
-    if (r >= 0) for (const k of VARIANTS) samples[k].push(took[k] ?? Number.NaN)
-    process.stderr.write(`${backend.name} round ${r + 1}/${ROUNDS}: ${Object.entries(took).map(([k, v]) => `${k} ${round(v ?? 0, 0)}`).join(", ")} ms\n`)
+    if (r >= 0) { for (const k of VARIANTS) samples[k].push(took[k] ?? Number.NaN) }
+    process.stderr.write(
+      `${backend.name} round ${r + 1}/${ROUNDS}: ${
+        Object.entries(took).map(([k, v]) => `${k} ${round(v ?? 0, 0)}`).join(", ")
+      } ms\n`
+    )
   }
   return samples
 }
@@ -411,6 +484,7 @@ const measure = async (backend: Backend, urlA: string, urlB: string): Promise<Ba
   const f = await fleet(backend)
   const per = {
     seed: ratioSummary(s.seed, s.seed),
+    floor: ratioSummary(s.floor, s.seed),
     registered: ratioSummary(s.registered, s.seed),
     unchanged: ratioSummary(s.unchanged, s.seed),
     replaced: ratioSummary(s.replaced, s.seed),
@@ -437,6 +511,7 @@ const measure = async (backend: Backend, urlA: string, urlB: string): Promise<Ba
     },
     samplesMs: {
       seed: s.seed.map((x) => round(x, 1)),
+      floor: s.floor.map((x) => round(x, 1)),
       registered: s.registered.map((x) => round(x, 1)),
       unchanged: s.unchanged.map((x) => round(x, 1)),
       replaced: s.replaced.map((x) => round(x, 1)),
@@ -457,6 +532,7 @@ const table = (r: BackendResult): ReadonlyArray<string> => {
     "| variant | execs | Claude Code starts | wall, median (p10–p90) | ratio to the seed's recipe | paired ratio, median |",
     "|---|---|---|---|---|---|",
     row(`the seed's recipe (\`${r.seedRecipe}\`)`, "1", "1", p.seed),
+    row(`exec floor: \`true\` as the agent through the same exec`, "1", "0", p.floor),
     row("`provisionSupervise` → Registered (fresh bottle)", "1", "1", p.registered),
     row("`provisionSupervise` → Unchanged (relaunch, same plan)", "1", "0", p.unchanged),
     row("`provisionSupervise` → Replaced (new port)", "2", "2", p.replaced),
@@ -466,7 +542,9 @@ const table = (r: BackendResult): ReadonlyArray<string> => {
     } | 1.00 | 1.00 |`,
     `| fleet of ${r.fleet.size} at concurrency ${r.fleet.concurrency}: relaunched with a new port (${r.fleet.size} × Replaced) | ${
       2 * r.fleet.size
-    } | ${2 * r.fleet.size} | ${fmt(r.fleet.relaunch)} | ${r.fleet.relaunch.ratioToSeed.toFixed(2)} | ${r.fleet.relaunch.pairedRatioMedian.toFixed(2)} |`
+    } | ${2 * r.fleet.size} | ${fmt(r.fleet.relaunch)} | ${r.fleet.relaunch.ratioToSeed.toFixed(2)} | ${
+      r.fleet.relaunch.pairedRatioMedian.toFixed(2)
+    } |`
   ]
 }
 
@@ -474,8 +552,12 @@ const targetRows = (r: BackendResult): ReadonlyArray<string> => {
   const ok = (b: boolean) => (b ? "yes" : "**no**")
   const p = r.perOutcome
   return [
-    `| ${r.backend}: Registered ≤ ${TARGETS.registered}x the seed's recipe | ${p.registered.ratioToSeed.toFixed(2)}x | ${ok(r.met.registered)} |`,
-    `| ${r.backend}: Unchanged ≤ ${TARGETS.unchanged}x | ${p.unchanged.ratioToSeed.toFixed(2)}x | ${ok(r.met.unchanged)} |`,
+    `| ${r.backend}: Registered ≤ ${TARGETS.registered}x the seed's recipe | ${
+      p.registered.ratioToSeed.toFixed(2)
+    }x | ${ok(r.met.registered)} |`,
+    `| ${r.backend}: Unchanged ≤ ${TARGETS.unchanged}x | ${p.unchanged.ratioToSeed.toFixed(2)}x | ${
+      ok(r.met.unchanged)
+    } |`,
     `| ${r.backend}: Replaced ≤ ${TARGETS.replaced}x | ${p.replaced.ratioToSeed.toFixed(2)}x | ${ok(r.met.replaced)} |`,
     `| ${r.backend}: fleet of ${r.fleet.size} relaunched with a new port ≤ ${TARGETS.fleet}x the seed's fleet | ${
       r.fleet.relaunch.ratioToSeed.toFixed(2)

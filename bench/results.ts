@@ -33,6 +33,8 @@ export const write = (file: string, key: Key, record: unknown): void => {
   } catch {
     // No file yet, or not JSON: start afresh.
   }
-  const kept = Object.fromEntries(KEYS.filter((k) => k !== key && previous[k] !== undefined).map((k) => [k, previous[k]]))
+  const kept = Object.fromEntries(
+    KEYS.filter((k) => k !== key && previous[k] !== undefined).map((k) => [k, previous[k]])
+  )
   fs.writeFileSync(file, `${JSON.stringify({ ...kept, [key]: record }, null, 2)}\n`)
 }
