@@ -21,7 +21,8 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
-import { Logger, ProvisionSupervise, Sandbox, Smolvm } from "../src/index.js"
+import type { Sandbox, Smolvm } from "../src/index.js"
+import { Logger, ProvisionSupervise } from "../src/index.js"
 import * as AgentView from "../test/support/agentView.js"
 import { currentUser, makeGuest } from "../test/support/standin.js"
 import * as Sidecar from "./supervise-sidecar.js"
@@ -62,7 +63,8 @@ const program = Effect.gen(function*() {
   yield* say(`   (the stand-in runs commands on this host; a launcher gives Smolvm.layerWith the real smolvm binary)`)
 
   const SmolvmLive = guest.layer.pipe(Layer.provide(NodeContext.layer))
-  const withSmolvm = <A, E>(self: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox>) => Effect.provide(self, SmolvmLive)
+  const withSmolvm = <A, E>(self: Effect.Effect<A, E, Smolvm.Smolvm | Sandbox.Sandbox>) =>
+    Effect.provide(self, SmolvmLive)
 
   const plan = yield* guest.plan({ agentUrl: sidecar.url, token })
   yield* say()
@@ -136,7 +138,9 @@ const program = Effect.gen(function*() {
 
   yield* say()
   yield* say(`Done: the operator has ${sidecar.requests.length + moved.requests.length} request(s) from the agent.`)
-  yield* say("The token was given to the library as Redacted and passed to the guest with --secret-env; no line above shows it.")
+  yield* say(
+    "The token was given to the library as Redacted and passed to the guest with --secret-env; no line above shows it."
+  )
   yield* say("Cleaning up the sidecar and the stand-in guest.")
 })
 

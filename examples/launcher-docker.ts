@@ -1,8 +1,8 @@
 // The same launcher on Docker, as shown in the README: only the layer differs. The target is the
 // container's name or id; the sidecar is reached by its short name on the bottle's network.
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
 import { Docker, Logger, ProvisionSupervise, SupervisePlan } from "bottle-supervise"
+import { Effect, Layer } from "effect"
 
 const launchBottle = (container: string, rawPlan: unknown) =>
   Effect.gen(function*() {

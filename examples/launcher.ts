@@ -1,8 +1,8 @@
 // A launcher's integration, as shown in the README: decode the plan at the boundary,
 // provision every bottle through the live Smolvm layer, log for the operator.
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
 import { Logger, ProvisionSupervise, Smolvm, SupervisePlan } from "bottle-supervise"
+import { Effect, Layer } from "effect"
 
 const launchBottle = (target: string, rawPlan: unknown) =>
   Effect.gen(function*() {

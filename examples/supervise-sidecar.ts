@@ -97,8 +97,7 @@ const buildServer = (record: RecordRequest) => {
     "pipelock-block",
     {
       title: "Report an egress block",
-      description:
-        "Call this when the egress firewall (Pipelock) blocked a network request you need. " +
+      description: "Call this when the egress firewall (Pipelock) blocked a network request you need. " +
         "The operator is told the host and the reason Pipelock returned, and may allow it. " +
         "Do not retry the request in a loop; wait for the operator.",
       inputSchema: {
@@ -123,8 +122,7 @@ const buildServer = (record: RecordRequest) => {
     "capability-block",
     {
       title: "Ask for a missing capability",
-      description:
-        "Call this when you are stuck because you lack a capability (a tool, a permission, a credential, " +
+      description: "Call this when you are stuck because you lack a capability (a tool, a permission, a credential, " +
         "access to a resource). The operator is asked to provide it.",
       inputSchema: {
         capability: z.string().min(1).describe("What you need, e.g. 'write access to /data' or 'the psql client'"),
@@ -154,7 +152,12 @@ const bearerMatches = (header: string | undefined, token: string): boolean => {
   return given.length === wanted.length && timingSafeEqual(given, wanted)
 }
 
-const jsonRpcError = (res: http.ServerResponse, status: number, message: string, headers: http.OutgoingHttpHeaders = {}) => {
+const jsonRpcError = (
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  headers: http.OutgoingHttpHeaders = {}
+) => {
   res.writeHead(status, { "content-type": "application/json", ...headers })
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }))
 }

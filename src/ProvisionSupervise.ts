@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -29,18 +29,19 @@ import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "./Supervi
 
 export {
   /**
-   * The plan has no `supervisePlan`: supervise is off for this bottle and
-   * nothing ran. An outcome rather than an error, so a launcher can provision
-   * every bottle the same way.
+   * Registration did not happen. Logged as a warning; the bottle still works,
+   * without the supervise tools, until someone runs `hint` inside it as the agent
+   * user.
    *
    * @since 0.1.0
    * @category outcomes
    * @example
    * import { ProvisionSupervise } from "bottle-supervise"
    *
-   * new ProvisionSupervise.Skipped({ target: "bottle-1" })._tag // "Skipped"
+   * const tellOperator = (outcome: ProvisionSupervise.Failed) =>
+   *   `${outcome.error.message}${outcome.error.transient ? " (may pass on a retry)" : ""}; by hand: ${outcome.hint}`
    */
-  Skipped,
+  Failed,
   /**
    * The entry was added (first registration).
    *
@@ -53,23 +54,6 @@ export {
    *   outcome._tag === "Registered"
    */
   Registered,
-  /**
-   * An entry with the same transport, URL and headers was already there, so a
-   * relaunch writes nothing.
-   *
-   * @since 0.1.0
-   * @category outcomes
-   * @example
-   * import { ProvisionSupervise } from "bottle-supervise"
-   *
-   * const outcome = new ProvisionSupervise.Unchanged({
-   *   target: "bottle-1",
-   *   serverName: "supervise",
-   *   url: "http://127.0.0.1:4318/",
-   *   execs: 2
-   * })
-   */
-  Unchanged,
   /**
    * An entry under the same name differed (another URL, another token, another
    * transport) and was replaced; every other server and key was kept.
@@ -88,19 +72,35 @@ export {
    */
   Replaced,
   /**
-   * Registration did not happen. Logged as a warning; the bottle still works,
-   * without the supervise tools, until someone runs `hint` inside it as the agent
-   * user.
+   * The plan has no `supervisePlan`: supervise is off for this bottle and
+   * nothing ran. An outcome rather than an error, so a launcher can provision
+   * every bottle the same way.
    *
    * @since 0.1.0
    * @category outcomes
    * @example
    * import { ProvisionSupervise } from "bottle-supervise"
    *
-   * const tellOperator = (outcome: ProvisionSupervise.Failed) =>
-   *   `${outcome.error.message}${outcome.error.transient ? " (may pass on a retry)" : ""}; by hand: ${outcome.hint}`
+   * new ProvisionSupervise.Skipped({ target: "bottle-1" })._tag // "Skipped"
    */
-  Failed
+  Skipped,
+  /**
+   * An entry with the same transport, URL and headers was already there, so a
+   * relaunch writes nothing.
+   *
+   * @since 0.1.0
+   * @category outcomes
+   * @example
+   * import { ProvisionSupervise } from "bottle-supervise"
+   *
+   * const outcome = new ProvisionSupervise.Unchanged({
+   *   target: "bottle-1",
+   *   serverName: "supervise",
+   *   url: "http://127.0.0.1:4318/",
+   *   execs: 2
+   * })
+   */
+  Unchanged
 }
 
 /**

@@ -8,9 +8,9 @@
  */
 import * as Schema from "effect/Schema"
 import * as Binary from "./internal/binary.js"
-import * as Shown from "./internal/shown.js"
 import { isTransientSmolvmError } from "./internal/classify.js"
 import { isTransientDockerError } from "./internal/docker/classify.js"
+import * as Shown from "./internal/shown.js"
 
 /**
  * Why an exec failed. `InvalidTarget` and `InvalidRequest` are raised before
@@ -78,7 +78,9 @@ const describe = (self: ExecFailed): string => {
   const client = clientOf(self)
   switch (self.reason) {
     case "InvalidTarget":
-      return `invalid ${docker ? "container" : "machine"} name ${JSON.stringify(self.target)}: ${self.detail ?? "rejected"}`
+      return `invalid ${docker ? "container" : "machine"} name ${JSON.stringify(self.target)}: ${
+        self.detail ?? "rejected"
+      }`
     case "InvalidRequest":
       return `invalid exec request ${on}: ${self.detail ?? "rejected"}`
     case "NonZeroExit":
@@ -244,6 +246,8 @@ export class ClientNotFound extends Schema.TaggedError<ClientNotFound>()("Client
    */
   override get message(): string {
     const backend = this.backend ?? "smolvm"
-    return `${Binary.problem(this.binary, this.reason, backend)} (set ${Binary.configName(backend)} to its path): ${this.detail}`
+    return `${Binary.problem(this.binary, this.reason, backend)} (set ${
+      Binary.configName(backend)
+    } to its path): ${this.detail}`
   }
 }

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -33,6 +33,18 @@ export {
    */
   Connected,
   /**
+   * The agent's config has no server under the plan's name, so the agent will
+   * not see the supervise tools until the bottle is provisioned.
+   *
+   * @since 0.1.0
+   * @category verification
+   * @example
+   * import { VerifySupervise } from "bottle-supervise"
+   *
+   * const needsProvisioning = (outcome: VerifySupervise.VerifyOutcome) => outcome._tag === "NotRegistered"
+   */
+  NotRegistered,
+  /**
    * The agent cannot reach the planned sidecar: the server is registered but the
    * agent could not connect (`reason` is the CLI's own words, scrubbed of
    * credentials), or it is registered under another URL.
@@ -45,19 +57,7 @@ export {
    * const stale = (outcome: VerifySupervise.Unreachable) =>
    *   outcome.registeredUrl !== undefined && outcome.registeredUrl !== outcome.url
    */
-  Unreachable,
-  /**
-   * The agent's config has no server under the plan's name, so the agent will
-   * not see the supervise tools until the bottle is provisioned.
-   *
-   * @since 0.1.0
-   * @category verification
-   * @example
-   * import { VerifySupervise } from "bottle-supervise"
-   *
-   * const needsProvisioning = (outcome: VerifySupervise.VerifyOutcome) => outcome._tag === "NotRegistered"
-   */
-  NotRegistered
+  Unreachable
 }
 
 /**
@@ -130,10 +130,13 @@ export const verifySupervise: (
       firstArgv: Guest.getArgv,
       warning: (error) => `could not check the supervise MCP server on ${target}: ${error.message}`,
       body: (session) =>
-        Effect.tap(check(session), (outcome) =>
-          Effect.logInfo(`supervise MCP server on ${target}: ${outcome._tag}`).pipe(
-            Effect.annotateLogs(LogKeys.outcome, outcome._tag)
-          ))
+        Effect.tap(
+          check(session),
+          (outcome) =>
+            Effect.logInfo(`supervise MCP server on ${target}: ${outcome._tag}`).pipe(
+              Effect.annotateLogs(LogKeys.outcome, outcome._tag)
+            )
+        )
     }),
   (effect, plan, target) => Effect.annotateLogs(effect, Supervised.logAnnotations(plan, target))
 )

@@ -11,11 +11,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import * as Docker from "../src/Docker.js"
-import * as Logger from "../src/Logger.js"
 import { classify, isTransientDockerError } from "../src/internal/docker/classify.js"
 import { KILL_SCRIPT } from "../src/internal/docker/killScript.js"
 import { KILL_EXEC_TIMEOUT } from "../src/internal/docker/live.js"
 import { EXEC_ID_PLACEHOLDER, MARKER, prepare } from "../src/internal/docker/request.js"
+import * as Logger from "../src/Logger.js"
 import * as Sandbox from "../src/Sandbox.js"
 import { ExecFailed, type ExecFailureReason } from "../src/SandboxError.js"
 
@@ -56,8 +56,7 @@ const makeStub = (answer: Answer = {}) => {
     env: () => read("env"),
     calls: () => read("calls").split("\n").filter((l) => l.length > 0),
     maxRunning: (container: string) => Number(read(`maxrun.${container}`) || "0"),
-    pids: () =>
-      read("pids").split("\n").filter((l) => l.length > 0).map((l) => Number(l.split(" ")[1]))
+    pids: () => read("pids").split("\n").filter((l) => l.length > 0).map((l) => Number(l.split(" ")[1]))
   }
 }
 
@@ -74,11 +73,21 @@ const live = (stub: { binary: string }, options: Omit<Docker.MakeOptions, "binar
   Docker.layerWith({ binary: stub.binary, ...options }).pipe(Layer.provide(NodeContext.layer))
 
 const exec = (stub: { binary: string }, target: string, argv: ReadonlyArray<string>, options?: Sandbox.ExecOptions) =>
-  Effect.flatMap(Docker.Docker, (docker) => docker.containerExec(target, argv, options)).pipe(Effect.provide(live(stub)))
+  Effect.flatMap(Docker.Docker, (docker) => docker.containerExec(target, argv, options)).pipe(
+    Effect.provide(live(stub))
+  )
 
-const failure = (stub: { binary: string }, target: string, argv: ReadonlyArray<string>, options?: Sandbox.ExecOptions) =>
-  Effect.flatMap(Effect.flip(exec(stub, target, argv, options)), (error) =>
-    error instanceof ExecFailed ? Effect.succeed(error) : Effect.die(new Error(`not an ExecFailed: ${error.message}`)))
+const failure = (
+  stub: { binary: string },
+  target: string,
+  argv: ReadonlyArray<string>,
+  options?: Sandbox.ExecOptions
+) =>
+  Effect.flatMap(
+    Effect.flip(exec(stub, target, argv, options)),
+    (error) =>
+      error instanceof ExecFailed ? Effect.succeed(error) : Effect.die(new Error(`not an ExecFailed: ${error.message}`))
+  )
 
 const MARKER_ARG = new RegExp(`^${MARKER}=[0-9a-f]{32}$`)
 
@@ -98,12 +107,18 @@ describe("Docker.layer: the command line", () => {
       const recorded = stub.argv()
       expect(recorded.slice(0, 13)).toEqual([
         "exec",
-        "-u", "node",
-        "-w", "/home/node/work dir",
-        "-e", "LANG=C.UTF-8",
-        "-e", "EMPTY=",
-        "-e", "API_TOKEN",
-        "-e", recorded[12]
+        "-u",
+        "node",
+        "-w",
+        "/home/node/work dir",
+        "-e",
+        "LANG=C.UTF-8",
+        "-e",
+        "EMPTY=",
+        "-e",
+        "API_TOKEN",
+        "-e",
+        recorded[12]
       ])
       expect(recorded[12]).toMatch(MARKER_ARG)
       expect(recorded.slice(13)).toEqual(["bottle-1", ...argv])
@@ -163,7 +178,17 @@ describe("Docker.layer: the command line", () => {
     expect(Either.isRight(prepared)).toBe(true)
     if (Either.isLeft(prepared)) return
     expect(prepared.right.args).toEqual([
-      "exec", "-u", "node", "-e", "T", "-e", `${MARKER}=${EXEC_ID_PLACEHOLDER}`, "bottle-1", "claude", "mcp", "list"
+      "exec",
+      "-u",
+      "node",
+      "-e",
+      "T",
+      "-e",
+      `${MARKER}=${EXEC_ID_PLACEHOLDER}`,
+      "bottle-1",
+      "claude",
+      "mcp",
+      "list"
     ])
     expect(prepared.right.env).toEqual({ T: "v" })
     expect(prepared.right.timeout).toEqual(Duration.seconds(60))
@@ -208,7 +233,15 @@ describe("Docker.layer: refused before any process", () => {
   it.live("a name, a short id, a 64-hex id and docker's punctuation are accepted", () =>
     Effect.gen(function*() {
       const stub = makeStub()
-      for (const target of ["a", "4b8d3741e56a", "4b8d3741e56ad42547a2d3961ecb24ee81b582c3db9b11c37e51a28b43f5fa46", "my.bottle_1-2", "x".repeat(128)]) {
+      for (
+        const target of [
+          "a",
+          "4b8d3741e56a",
+          "4b8d3741e56ad42547a2d3961ecb24ee81b582c3db9b11c37e51a28b43f5fa46",
+          "my.bottle_1-2",
+          "x".repeat(128)
+        ]
+      ) {
         yield* exec(stub, target, ["true"])
       }
       expect(stub.calls()).toHaveLength(5)
@@ -264,7 +297,12 @@ describe("Docker.layer: the client binary", () => {
   it.live("a missing binary is ClientNotFound (NotFound) naming DOCKER_BIN", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(exec({ binary: "/nonexistent/docker" }, "c", ["true"]))
-      expect(error).toMatchObject({ _tag: "ClientNotFound", reason: "NotFound", binary: "/nonexistent/docker", backend: "docker" })
+      expect(error).toMatchObject({
+        _tag: "ClientNotFound",
+        reason: "NotFound",
+        binary: "/nonexistent/docker",
+        backend: "docker"
+      })
       expect(error.message).toContain("the docker binary \"/nonexistent/docker\" was not found")
       expect(error.message).toContain("DOCKER_BIN")
     }))
@@ -293,8 +331,13 @@ describe("Docker.layer: the client binary", () => {
 
   it.live("an empty or NUL-containing path is ClientNotFound before any spawn", () =>
     Effect.gen(function*() {
-      expect(yield* Effect.flip(exec({ binary: "" }, "c", ["true"]))).toMatchObject({ _tag: "ClientNotFound", reason: "NotFound" })
-      expect(yield* Effect.flip(exec({ binary: "/bin/do\u0000cker" }, "c", ["true"]))).toMatchObject({ _tag: "ClientNotFound" })
+      expect(yield* Effect.flip(exec({ binary: "" }, "c", ["true"]))).toMatchObject({
+        _tag: "ClientNotFound",
+        reason: "NotFound"
+      })
+      expect(yield* Effect.flip(exec({ binary: "/bin/do\u0000cker" }, "c", ["true"]))).toMatchObject({
+        _tag: "ClientNotFound"
+      })
     }))
 
   it.live("Docker.layer takes the binary from DOCKER_BIN and provides Sandbox with backend docker", () =>
@@ -326,34 +369,117 @@ describe("Docker.layer: docker's answers", () => {
     ["the image's missing default user", { scenario: "no-user" }, {}, "UserMismatch", 126, false],
     ["a missing command", { scenario: "no-command" }, {}, "GuestCommandNotFound", 126, false],
     ["a command that is not executable", { scenario: "not-executable" }, {}, "SmolvmError", 126, false],
-    ["a shell's command not found", { exit: 127, stderr: "sh: 1: claude: not found\n" }, {}, "GuestCommandNotFound", 127, false],
+    [
+      "a shell's command not found",
+      { exit: 127, stderr: "sh: 1: claude: not found\n" },
+      {},
+      "GuestCommandNotFound",
+      127,
+      false
+    ],
     ["a command killed by SIGKILL", { exit: 137 }, {}, "GuestSignal", 137, false],
     ["a command's exit 3", { exit: 3, stderr: "no\n" }, {}, "NonZeroExit", 3, false],
     ["a command's own exit 124", { exit: 124 }, {}, "NonZeroExit", 124, false],
-    ["docker's usage error", { exit: 125, stderr: "unknown flag: --bogus\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun 'docker exec --help' for more information\n" }, {}, "SmolvmUsage", 125, false],
+    [
+      "docker's usage error",
+      {
+        exit: 125,
+        stderr:
+          "unknown flag: --bogus\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun 'docker exec --help' for more information\n"
+      },
+      {},
+      "SmolvmUsage",
+      125,
+      false
+    ],
     // Look-alikes: the command's own words and exit codes.
-    ["a command's exit 1 with `Error: something`", { exit: 1, stderr: "Error: something\n" }, {}, "NonZeroExit", 1, false],
-    ["a command's exit 1 naming another container", { exit: 1, stderr: "Error response from daemon: No such container: other\n" }, {}, "NonZeroExit", 1, false],
-    ["a command's exit 1 about another paused container", { exit: 1, stderr: "Error response from daemon: Container other is paused, unpause the container before exec\n" }, {}, "NonZeroExit", 1, false],
-    ["the daemon's sentence after other output", { exit: 1, stdout: "working\n", stderr: "Error response from daemon: No such container: c\n" }, {}, "NonZeroExit", 1, false],
-    ["the daemon's sentence not on the first line", { exit: 1, stderr: "retrying\nError response from daemon: Container 4b8d3741e56ad42547a2d3961ecb24ee81b582c3db9b11c37e51a28b43f5fa46 is restarting, wait until the container is running\n" }, {}, "NonZeroExit", 1, false],
-    ["a command's exit 126 with other words", { exit: 126, stderr: "bash: ./x: Permission denied\n" }, {}, "NonZeroExit", 126, false],
-    ["a command's exit 126 about another user", { exit: 126, stdout: "unable to find user bob: no matching entries in passwd file\n" }, { user: "node" }, "NonZeroExit", 126, false],
-    ["a command's exit 126 about another command", { exit: 126, stdout: "OCI runtime exec failed: exec failed: unable to start container process: exec: \"other\": executable file not found in $PATH: unknown\n" }, {}, "NonZeroExit", 126, false]
+    [
+      "a command's exit 1 with `Error: something`",
+      { exit: 1, stderr: "Error: something\n" },
+      {},
+      "NonZeroExit",
+      1,
+      false
+    ],
+    [
+      "a command's exit 1 naming another container",
+      { exit: 1, stderr: "Error response from daemon: No such container: other\n" },
+      {},
+      "NonZeroExit",
+      1,
+      false
+    ],
+    [
+      "a command's exit 1 about another paused container",
+      { exit: 1, stderr: "Error response from daemon: Container other is paused, unpause the container before exec\n" },
+      {},
+      "NonZeroExit",
+      1,
+      false
+    ],
+    [
+      "the daemon's sentence after other output",
+      { exit: 1, stdout: "working\n", stderr: "Error response from daemon: No such container: c\n" },
+      {},
+      "NonZeroExit",
+      1,
+      false
+    ],
+    [
+      "the daemon's sentence not on the first line",
+      {
+        exit: 1,
+        stderr:
+          "retrying\nError response from daemon: Container 4b8d3741e56ad42547a2d3961ecb24ee81b582c3db9b11c37e51a28b43f5fa46 is restarting, wait until the container is running\n"
+      },
+      {},
+      "NonZeroExit",
+      1,
+      false
+    ],
+    [
+      "a command's exit 126 with other words",
+      { exit: 126, stderr: "bash: ./x: Permission denied\n" },
+      {},
+      "NonZeroExit",
+      126,
+      false
+    ],
+    [
+      "a command's exit 126 about another user",
+      { exit: 126, stdout: "unable to find user bob: no matching entries in passwd file\n" },
+      { user: "node" },
+      "NonZeroExit",
+      126,
+      false
+    ],
+    [
+      "a command's exit 126 about another command",
+      {
+        exit: 126,
+        stdout:
+          "OCI runtime exec failed: exec failed: unable to start container process: exec: \"other\": executable file not found in $PATH: unknown\n"
+      },
+      {},
+      "NonZeroExit",
+      126,
+      false
+    ]
   ]
   for (const [what, answer, options, reason, exitCode, transient] of rows) {
     it.live(`${what} is ${reason}${transient ? ", transient" : ""}`, () =>
       Effect.gen(function*() {
         const error = yield* failure(makeStub(answer), "c", ["claude", "--version"], options)
         const { argv, backend, target } = error
-        expect({ reason: error.reason, exitCode: error.exitCode, backend, target, argv, transient: error.transient }).toEqual({
-          reason,
-          exitCode,
-          backend: "docker",
-          target: "c",
-          argv: ["claude", "--version"],
-          transient
-        })
+        expect({ reason: error.reason, exitCode: error.exitCode, backend, target, argv, transient: error.transient })
+          .toEqual({
+            reason,
+            exitCode,
+            backend: "docker",
+            target: "c",
+            argv: ["claude", "--version"],
+            transient
+          })
         expect(error.message.length).toBeGreaterThan(10)
       }))
   }
@@ -361,13 +487,17 @@ describe("Docker.layer: docker's answers", () => {
   it.live("messages say what happened, in docker's terms", () =>
     Effect.gen(function*() {
       const notFound = yield* failure(makeStub({ scenario: "no-such-container" }), "c", ["true"])
-      expect(notFound.message).toBe(`docker has no container named "c": Error response from daemon: No such container: c`)
+      expect(notFound.message).toBe(
+        `docker has no container named "c": Error response from daemon: No such container: c`
+      )
       const noUser = yield* failure(makeStub({ scenario: "no-user" }), "c", ["true"], { user: "node" })
       expect(noUser.message).toBe(
         `the agent user does not exist on container "c": unable to find user node: no matching entries in passwd file`
       )
       const unreachable = yield* failure(makeStub({ scenario: "unreachable" }), "c", ["true"])
-      expect(unreachable.message).toContain(`docker could not run the command on container "c": Cannot connect to the Docker daemon`)
+      expect(unreachable.message).toContain(
+        `docker could not run the command on container "c": Cannot connect to the Docker daemon`
+      )
       const noCommand = yield* failure(makeStub({ scenario: "no-command" }), "c", ["claude"])
       expect(noCommand.message).toContain(`the command "claude" does not exist on container "c"`)
     }))
@@ -391,7 +521,15 @@ describe("Docker.layer: deadlines and interruption kill inside the container", (
       expect(stub.calls()).toEqual(["main", "kill"])
       const marker = stub.argv().find((arg) => MARKER_ARG.test(arg))
       expect(stub.killArgv()).toEqual([
-        "exec", "-u", "node", "c", "sh", "-c", KILL_SCRIPT, "bottle-supervise-kill", marker?.slice(MARKER.length + 1)
+        "exec",
+        "-u",
+        "node",
+        "c",
+        "sh",
+        "-c",
+        KILL_SCRIPT,
+        "bottle-supervise-kill",
+        marker?.slice(MARKER.length + 1)
       ])
       for (const pid of stub.pids()) expect(alive(pid)).toBe(false)
     }))
@@ -414,7 +552,9 @@ describe("Docker.layer: deadlines and interruption kill inside the container", (
       const stub = makeStub({ scenario: "hang", kill: "fail" })
       const error = yield* failure(stub, "c", ["sleep", "300"], { timeout: "300 millis", user: "node" })
       expect(error.reason).toBe("Timeout")
-      expect(error.detail).toContain("its processes in the container could not be killed: the kill exec exited 126: OCI runtime exec failed")
+      expect(error.detail).toContain(
+        "its processes in the container could not be killed: the kill exec exited 126: OCI runtime exec failed"
+      )
     }))
 
   it.live("a kill exec that hangs is bounded too", () =>
@@ -482,7 +622,10 @@ describe("Docker.containerExec's span", () => {
       }).pipe(Effect.withTracer(recording))
       const span = spans.find((s) => s.name === "Docker.containerExec")
       expect(span).toBeDefined()
-      expect(Object.fromEntries(span?.attributes ?? [])).toEqual({ "docker.target": "bottle-1", "docker.command": "claude" })
+      expect(Object.fromEntries(span?.attributes ?? [])).toEqual({
+        "docker.target": "bottle-1",
+        "docker.command": "claude"
+      })
     }))
 })
 
@@ -534,15 +677,26 @@ describe("docker classification properties", () => {
   it("SpawnFailed is transient on docker as on smolvm; Timeout and the rest are not", () => {
     expect(isTransientDockerError("SpawnFailed", "")).toBe(true)
     expect(isTransientDockerError("Timeout", "")).toBe(false)
-    expect(isTransientDockerError("MachineNotRunning", "Error response from daemon: Container c is paused, unpause the container before exec")).toBe(false)
+    expect(
+      isTransientDockerError(
+        "MachineNotRunning",
+        "Error response from daemon: Container c is paused, unpause the container before exec"
+      )
+    ).toBe(false)
   })
 
   it("a stopped container named by its full id must be that id", () => {
     const id = "4b8d3741e56ad42547a2d3961ecb24ee81b582c3db9b11c37e51a28b43f5fa46"
     const other = "0".repeat(64)
     const said = (named: string) => `Error response from daemon: Container ${named} is not running\n`
-    expect(classify({ target: id, user: undefined, argv: ["x"] }, 1, "", said(id))).toMatchObject({ reason: "MachineNotRunning" })
-    expect(classify({ target: id, user: undefined, argv: ["x"] }, 1, "", said(other))).toMatchObject({ reason: "NonZeroExit" })
-    expect(classify({ target: "bottle", user: undefined, argv: ["x"] }, 1, "", said(other))).toMatchObject({ reason: "MachineNotRunning" })
+    expect(classify({ target: id, user: undefined, argv: ["x"] }, 1, "", said(id))).toMatchObject({
+      reason: "MachineNotRunning"
+    })
+    expect(classify({ target: id, user: undefined, argv: ["x"] }, 1, "", said(other))).toMatchObject({
+      reason: "NonZeroExit"
+    })
+    expect(classify({ target: "bottle", user: undefined, argv: ["x"] }, 1, "", said(other))).toMatchObject({
+      reason: "MachineNotRunning"
+    })
   })
 })

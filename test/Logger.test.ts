@@ -31,9 +31,12 @@ describe("Logger", () => {
       const outer: Array<string> = []
       yield* Logger.capture(Effect.logInfo("inner")).pipe(
         Effect.zipRight(Effect.logInfo("outer")),
-        Effect.provide(EffectLogger.replace(EffectLogger.defaultLogger, EffectLogger.make(({ message }) => {
-          outer.push(String(message))
-        })))
+        Effect.provide(EffectLogger.replace(
+          EffectLogger.defaultLogger,
+          EffectLogger.make(({ message }) => {
+            outer.push(String(message))
+          })
+        ))
       )
       expect(outer).toEqual(["outer"])
     }))
@@ -73,5 +76,4 @@ describe("Logger", () => {
     expect(run.stderr).toContain("bottle-supervise error: Error: timeout must be at most 24 days\n")
     expect(run.stdout).toBe("")
   })
-
 })

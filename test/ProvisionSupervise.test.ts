@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, FastCheck as fc, Option, Redacted, Schedule, Schema, TestClock } from "effect"
+import { Duration, Effect, FastCheck as fc, Fiber, Option, Redacted, Schedule, Schema, TestClock } from "effect"
 import { spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -15,7 +15,8 @@ import * as Model from "./support/claudeModel.js"
 import * as Plans from "./support/plans.js"
 
 /** The first step's stderr when add said "already exists" and it read the config instead. */
-const alreadyThenRead = `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
+const alreadyThenRead =
+  `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
 
 const NOT_RUNNING =
   "Error: agent operation failed: connect: machine 'b' is not running. Use 'smolvm machine start --name b' first."
@@ -102,7 +103,13 @@ describe("provisionSupervise", () => {
 
   it.effect.prop(
     "reconciles across relaunches: Registered, then Unchanged or Replaced, keeping other servers and keys",
-    [fc.array(fc.record({ url: fc.constantFrom("http://127.0.0.1:4318/", "http://127.0.0.1:5000/", "http://100.96.0.1:4318/"), token: fc.option(fc.constantFrom("tok_aaaaaaaaaaaaaaaa", "tok_bbbbbbbbbbbbbbbb"), { nil: undefined }) }), { minLength: 1, maxLength: 6 })],
+    [fc.array(
+      fc.record({
+        url: fc.constantFrom("http://127.0.0.1:4318/", "http://127.0.0.1:5000/", "http://100.96.0.1:4318/"),
+        token: fc.option(fc.constantFrom("tok_aaaaaaaaaaaaaaaa", "tok_bbbbbbbbbbbbbbbb"), { nil: undefined })
+      }),
+      { minLength: 1, maxLength: 6 }
+    )],
     ([steps]) =>
       Effect.gen(function*() {
         const state = Model.makeState()
@@ -146,7 +153,10 @@ describe("provisionSupervise", () => {
       const state = Model.makeState()
       const path = "/home/node/.claude.json"
       const projects = Object.fromEntries(
-        Array.from({ length: 40_000 }, (_, i) => [`/work/repo-${i}`, { allowedTools: [], mcpServers: {}, exampleFiles: ["a.ts"] }])
+        Array.from(
+          { length: 40_000 },
+          (_, i) => [`/work/repo-${i}`, { allowedTools: [], mcpServers: {}, exampleFiles: ["a.ts"] }]
+        )
       )
       const other = { theme: "dark", projects }
       state.files.set(path, { other, mcpServers: { other: { type: "stdio", url: "" } } })
@@ -181,7 +191,11 @@ describe("provisionSupervise", () => {
         other: { projects },
         mcpServers: { supervise: { type: "http", url: "http://127.0.0.1:4318/" } }
       })
-      const { logs, outcome } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(state))
+      const { logs, outcome } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        Model.handler(state)
+      )
       expect(outcome).toMatchObject({ _tag: "Unchanged", execs: 1 })
       expect(logs.filter((entry) => entry.level === "WARN").map((entry) => entry.message)).toEqual([
         "a local-scope MCP server named supervise in /work/repo-9 shadows the user-scope entry there"
@@ -197,7 +211,8 @@ describe("provisionSupervise", () => {
           Effect.succeed({
             exitCode: 0,
             stdout: `{\n  "mcpServers": {}\n}\n`,
-            stderr: `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n` +
+            stderr:
+              `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n` +
               `${Guest.READ_PART_MARK} (9000000 bytes)\n`
           })
       )
@@ -214,7 +229,10 @@ describe("provisionSupervise", () => {
           Effect.succeed(
             call.argv.includes(Guest.ENSURE)
               ? { exitCode: 0, stdout: "", stderr: `${Guest.STEP_MARK}read\n${Guest.READ_PART_MARK} (9000000 bytes)\n` }
-              : { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
+              : {
+                exitCode: 0,
+                stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n"
+              }
           )
       )
       expect(outcome).toMatchObject({ _tag: "Replaced", execs: 2, changed: [] })
@@ -412,7 +430,8 @@ describe("provisionSupervise", () => {
           Effect.succeed({
             exitCode: 0,
             stdout: `${Model.render(state.files.get("/home/node/.claude.json")!)}\n`,
-            stderr: `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
+            stderr:
+              `${Guest.STEP_MARK}add\nMCP server supervise already exists in user config\n${Guest.STEP_MARK}read\n`
           })
       )
       expect(calls).toHaveLength(1)
@@ -426,7 +445,12 @@ describe("provisionSupervise", () => {
       const { outcome } = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/" }),
         "b",
-        () => Effect.succeed({ exitCode: 0, stdout: "{}\n", stderr: `${alreadyThenRead}${Guest.READ_FILE_MARK}${legacy}\n` })
+        () =>
+          Effect.succeed({
+            exitCode: 0,
+            stdout: "{}\n",
+            stderr: `${alreadyThenRead}${Guest.READ_FILE_MARK}${legacy}\n`
+          })
       )
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 1, error: { reason: "UnexpectedOutput" } })
       if (outcome._tag !== "Failed") return
@@ -455,7 +479,11 @@ describe("provisionSupervise", () => {
 
   it.effect("without a configDir, an inherited CLAUDE_CONFIG_DIR is unset for the CLI", () =>
     Effect.gen(function*() {
-      const { calls } = yield* provision(Plans.planOf({ url: "http://127.0.0.1:4318/" }), "b", Model.handler(Model.makeState()))
+      const { calls } = yield* provision(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        "b",
+        Model.handler(Model.makeState())
+      )
       expect(Model.parseArgv(calls[0]!.argv).unset).toEqual(["CLAUDE_CONFIG_DIR"])
       const withDir = yield* provision(
         Plans.planOf({ url: "http://127.0.0.1:4318/", configDir: "/cfg" }),
@@ -475,7 +503,11 @@ describe("provisionSupervise", () => {
     }))
 
   const defaults: ReadonlyArray<
-    readonly [string, (plan: SmolmachinesBottlePlan, target: string) => Effect.Effect<unknown, unknown, Sandbox.Sandbox>, number]
+    readonly [
+      string,
+      (plan: SmolmachinesBottlePlan, target: string) => Effect.Effect<unknown, unknown, Sandbox.Sandbox>,
+      number
+    ]
   > = [
     ["provisionSupervise", (plan, target) => ProvisionSupervise.provisionSupervise(plan, target), 60_000],
     ["verifySupervise", (plan, target) => ProvisionSupervise.verifySupervise(plan, target), 90_000]
@@ -595,7 +627,11 @@ describe("provisionSupervise", () => {
         { concurrency: "unbounded" }
       )
       expect(most()).toBe(1)
-      expect(outcomes.map((o) => o._tag).sort()).toEqual(["Registered", "Unchanged", "Unchanged", "Unchanged"])
+      expect(
+        outcomes.map((o) =>
+          o._tag
+        ).sort()
+      ).toEqual(["Registered", "Unchanged", "Unchanged", "Unchanged"])
     }))
 
   it.live("concurrent provisions of one bottle run one after another; exactly one registers", () =>
@@ -618,7 +654,9 @@ describe("manualHint", () => {
   // A stand-in `claude` that records its argv and CLAUDE_CONFIG_DIR, one JSON line per call.
   writeFileSync(
     join(dir, "claude"),
-    `#!/usr/bin/env node\nrequire("fs").appendFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), dir: process.env.CLAUDE_CONFIG_DIR ?? null }) + "\\n")\n`
+    `#!/usr/bin/env node\nrequire("fs").appendFileSync(${
+      JSON.stringify(record)
+    }, JSON.stringify({ argv: process.argv.slice(2), dir: process.env.CLAUDE_CONFIG_DIR ?? null }) + "\\n")\n`
   )
   chmodSync(join(dir, "claude"), 0o755)
 
@@ -643,7 +681,14 @@ describe("manualHint", () => {
         { argv: ["mcp", "remove", "--scope", "user", serverName], dir: configDir ?? null },
         {
           argv: [
-            "mcp", "add", "--scope", "user", "--transport", "http", serverName, plan.supervisePlan!.agentUrl,
+            "mcp",
+            "add",
+            "--scope",
+            "user",
+            "--transport",
+            "http",
+            serverName,
+            plan.supervisePlan!.agentUrl,
             ...(token === undefined ? [] : ["--header", `Authorization: Bearer ${token}`])
           ],
           dir: configDir ?? null

@@ -64,7 +64,10 @@ describe("SmolmachinesBottlePlan", () => {
 
   it.prop(
     "rejects ports outside 1..65535",
-    [fc.oneof(fc.constant(0), fc.integer({ min: 65536, max: 10_000_000 })), fc.constantFrom("127.0.0.1", "example.com")],
+    [
+      fc.oneof(fc.constant(0), fc.integer({ min: 65536, max: 10_000_000 })),
+      fc.constantFrom("127.0.0.1", "example.com")
+    ],
     ([port, host]) => {
       expect(errorText({ supervisePlan: { agentUrl: `http://${host}:${port}/` } })).toMatch(
         /port between 1 and 65535|absolute http\(s\) URL/
@@ -108,7 +111,14 @@ describe("SmolmachinesBottlePlan", () => {
     expect(urlError("http://127.0.0.1:0\\x")).toContain("must not contain a backslash (\\)")
     expect(urlError("http://127.0.0.1:0\\")).toContain("must not contain a backslash (\\)")
     expect(urlError("http://127.0.0.1:4318\\mcp")).toContain("must not contain a backslash (\\)")
-    for (const url of ["http:127.0.0.1:4318", "http:/127.0.0.1:4318/", "http:///127.0.0.1:4318/", "https:host.smolvm.internal"]) {
+    for (
+      const url of [
+        "http:127.0.0.1:4318",
+        "http:/127.0.0.1:4318/",
+        "http:///127.0.0.1:4318/",
+        "https:host.smolvm.internal"
+      ]
+    ) {
       expect(urlError(url)).toContain(`must start with "http://" or "https://" followed by the host`)
     }
   })
@@ -136,7 +146,9 @@ describe("SmolmachinesBottlePlan", () => {
     [anyHost, fc.constantFrom("0", "00", "00000"), fc.constantFrom("", "/", "/mcp", "?x", "#x", "\\", "\\x", "\\mcp")],
     ([host, zero, rest]) => {
       const text = urlError(`http://${host}:${zero}${rest}`)
-      expect(text).toContain(rest.includes("\\") ? "must not contain a backslash" : "must have a port between 1 and 65535")
+      expect(text).toContain(
+        rest.includes("\\") ? "must not contain a backslash" : "must have a port between 1 and 65535"
+      )
     }
   )
 
@@ -148,7 +160,9 @@ describe("SmolmachinesBottlePlan", () => {
 
   it("rejects other schemes, credentials, empty ports and relative URLs with a named reason", () => {
     expect(errorText({ supervisePlan: { agentUrl: "ftp://127.0.0.1:21/" } })).toContain("must use http or https")
-    expect(errorText({ supervisePlan: { agentUrl: "http://u:p@127.0.0.1:1/" } })).toContain("must not carry credentials")
+    expect(errorText({ supervisePlan: { agentUrl: "http://u:p@127.0.0.1:1/" } })).toContain(
+      "must not carry credentials"
+    )
     expect(errorText({ supervisePlan: { agentUrl: "http://127.0.0.1:/" } })).toContain("port between 1 and 65535")
     expect(errorText({ supervisePlan: { agentUrl: "/relative" } })).toContain("absolute http(s) URL")
     expect(errorText({ supervisePlan: {} })).toContain("agentUrl")
@@ -162,7 +176,9 @@ describe("SmolmachinesBottlePlan", () => {
     expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: "a b" } })).toContain("server name")
     // A leading "-" would reach `claude mcp add` as an option (`--help` exits 0).
     for (const name of ["--help", "-x", "_x"]) {
-      expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: name } })).toContain("starting with a letter or digit")
+      expect(errorText({ supervisePlan: { agentUrl: "http://a:1/", serverName: name } })).toContain(
+        "starting with a letter or digit"
+      )
     }
   })
 

@@ -14,7 +14,11 @@ const fixture = (name: string): string =>
 
 describe("claude mcp get, recorded outputs", () => {
   it("connected.txt (exit 0, ✔ Connected) is Connected with the registered URL", () => {
-    expect(parse(0, fixture("connected.txt"), "")).toEqual({ _tag: "Connected", type: "http", url: "http://127.0.0.1:44671/" })
+    expect(parse(0, fixture("connected.txt"), "")).toEqual({
+      _tag: "Connected",
+      type: "http",
+      url: "http://127.0.0.1:44671/"
+    })
   })
 
   it("refused.txt (nothing listens) is Unreachable with the CLI's ECONNREFUSED reason", () => {
@@ -85,12 +89,18 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
     })
   })
 
-  it.each(["Type", "URL", "Status", "Issue", "url"])("a server named %s reads the same as one named supervise", (name) => {
-    for (const file of ["connected.txt", "refused.txt"]) {
-      const renamed = fixture(file).replace(/^supervise:/m, `${name}:`).replace(/remove supervise -s/, `remove ${name} -s`)
-      expect(parse(0, renamed, "")).toEqual(parse(0, fixture(file), ""))
+  it.each(["Type", "URL", "Status", "Issue", "url"])(
+    "a server named %s reads the same as one named supervise",
+    (name) => {
+      for (const file of ["connected.txt", "refused.txt"]) {
+        const renamed = fixture(file).replace(/^supervise:/m, `${name}:`).replace(
+          /remove supervise -s/,
+          `remove ${name} -s`
+        )
+        expect(parse(0, renamed, "")).toEqual(parse(0, fixture(file), ""))
+      }
     }
-  })
+  )
 
   it("a header line never stands in for a missing field", () => {
     const needsAuth = fixture("connected.txt")
@@ -116,7 +126,11 @@ describe("claude mcp get, variants (synthetic, derived from the recordings)", ()
       const cased = upper ? url.replace(/^[a-z]+:\/\/[^/?#]*/, (s) => s.toUpperCase()) : url
       const printed = dropSlash ? cased.replace(/\/$/, "") : cased
       for (const file of ["connected.txt", "refused.txt"]) {
-        const health = parse(0, fixture(file).replace(/^(  URL: ).*$/m, (_, label: string) => `${label}${printed}`), "")
+        const health = parse(
+          0,
+          fixture(file).replace(/^( {2}URL: ).*$/m, (_, label: string) => `${label}${printed}`),
+          ""
+        )
         expect(health).toMatchObject({ url: printed })
       }
     }

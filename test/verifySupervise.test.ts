@@ -100,7 +100,10 @@ describe("verifySupervise", () => {
 
   it.effect("NotRegistered on a fresh guest", () =>
     Effect.gen(function*() {
-      const { outcome } = yield* verify(Plans.planOf({ url: "http://127.0.0.1:4318/" }), Model.handler(Model.makeState()))
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        Model.handler(Model.makeState())
+      )
       expect(outcome._tag).toBe("NotRegistered")
     }))
 
@@ -142,12 +145,17 @@ const fixture = (name: string): string =>
 
 /** A recorded `claude mcp get` answer with another stored URL, printed as the CLI prints it: as stored. */
 const getPrinting = (name: "connected.txt" | "refused.txt", url: string): Smolvm.FakeHandler => () =>
-  Effect.succeed({ exitCode: 0, stdout: fixture(name).replace(/^(  URL: ).*$/m, (_, label: string) => `${label}${url}`) })
+  Effect.succeed({
+    exitCode: 0,
+    stdout: fixture(name).replace(/^( {2}URL: ).*$/m, (_, label: string) => `${label}${url}`)
+  })
 
 /** Planned URLs as a launcher may write them: with or without the slash of an empty path, any case of scheme and host. */
 const plannedUrl = fc.tuple(Plans.agentUrl, fc.nat()).map(([url, bits]) => {
   const [, scheme = "", authority = "", rest = ""] = /^([a-z]+:\/\/)([^/?#]*)(.*)$/.exec(url) ?? []
-  return `${(bits & 1) !== 0 ? scheme.toUpperCase() : scheme}${(bits & 2) !== 0 ? authority.toUpperCase() : authority}${rest}`
+  return `${(bits & 1) !== 0 ? scheme.toUpperCase() : scheme}${
+    (bits & 2) !== 0 ? authority.toUpperCase() : authority
+  }${rest}`
 })
 
 describe("verifySupervise, the registered URL as Claude Code stores it", () => {
@@ -202,7 +210,10 @@ describe("verifySupervise, the registered URL as Claude Code stores it", () => {
 
   it.effect("a stored URL that cannot be shown is left out, and the reason says so", () =>
     Effect.gen(function*() {
-      const { outcome } = yield* verify(Plans.planOf({ url: "http://127.0.0.1:4318/" }), getPrinting("connected.txt", "http://u:secret@/x"))
+      const { outcome } = yield* verify(
+        Plans.planOf({ url: "http://127.0.0.1:4318/" }),
+        getPrinting("connected.txt", "http://u:secret@/x")
+      )
       expect(outcome).toMatchObject({
         _tag: "Unreachable",
         registeredUrl: undefined,

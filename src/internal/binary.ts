@@ -84,7 +84,9 @@ const codeOf = (error: unknown): string | undefined =>
 
 const exhausted = (errno: string | undefined): StartFailure | undefined => {
   const words = errno === undefined ? undefined : EXHAUSTION.get(errno)
-  return errno === undefined || words === undefined ? undefined : { _tag: "Exhausted", errno, detail: `${errno}: ${words}` }
+  return errno === undefined || words === undefined
+    ? undefined
+    : { _tag: "Exhausted", errno, detail: `${errno}: ${words}` }
 }
 
 /**

@@ -138,7 +138,10 @@ export type Collector = ReturnType<typeof makeCollector>
  *
  * @internal
  */
-export const drainInto = <E, R>(stream: Stream.Stream<Uint8Array, E, R>, collector: Collector): Effect.Effect<void, never, R> =>
+export const drainInto = <E, R>(
+  stream: Stream.Stream<Uint8Array, E, R>,
+  collector: Collector
+): Effect.Effect<void, never, R> =>
   Effect.scoped(Effect.flatMap(Stream.toPull(stream), (pull) => {
     const loop: Effect.Effect<void, never, R> = Effect.matchEffect(pull, {
       onFailure: () => Effect.void,

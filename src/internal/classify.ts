@@ -61,7 +61,6 @@ export const smolvmErrorLine = (stderr: string): string | undefined => {
   return [first, "Caused by:", ...(end === -1 ? chain : chain.slice(0, end))].filter((l) => l.length > 0).join("\n")
 }
 
-
 /**
  * smolvm's error on one line, as anyhow prints a chain with `{:#}`: the first
  * line without `Error: `, then each cause (its `N: ` index dropped), joined by
@@ -120,7 +119,8 @@ const isMachineNotFound = (stderr: string, target: string): boolean => {
  * guest's failure, never a machine smolvm could not reach.
  */
 const soundsLikeMachineError = (stderr: string): boolean =>
-  /is not running/.test(smolvmMessage(stderr) ?? "") || smolvmErrorLine(stderr)?.startsWith("Error: vm not found") === true
+  /is not running/.test(smolvmMessage(stderr) ?? "") ||
+  smolvmErrorLine(stderr)?.startsWith("Error: vm not found") === true
 
 /**
  * smolvm failing to reach its guest agent: refused or reset connections. A
@@ -208,7 +208,9 @@ export const classify = (
     // Not smolvm's sentence, yet its words: the guest's own line, read like any guest output below.
     if (!soundsLikeMachineError(stderr)) {
       // Only ENOENT means the command is missing; a refused or otherwise failed spawn keeps smolvm's words.
-      if (/failed to spawn command: .*\(os error 2\)/.test(error)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
+      if (/failed to spawn command: .*\(os error 2\)/.test(error)) {
+        return { _tag: "Failure", reason: "GuestCommandNotFound" }
+      }
       return { _tag: "Failure", reason: "SmolvmError" }
     }
   }

@@ -59,7 +59,8 @@ export const READ_FILE_MARK = "bottle-supervise: config file "
  * `~/.claude/local`), appended to `PATH`: after a switch from root, `PATH` is
  * root's, and an agent that installed the CLI for itself is found there only.
  */
-const CLAUDE_ON_PATH = 'PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin:$HOME/.claude/local"; export PATH'
+const CLAUDE_ON_PATH =
+  "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin:$HOME/.claude/local\"; export PATH"
 
 /**
  * The CLI's `add`, run (not `exec`ed: a lock may be held by this shell) with
@@ -95,14 +96,15 @@ export const FAILED_MARK = "bottle-supervise: failed at "
  * breaking a stale lock cleans that too.
  */
 const LOCK = [
-  'case "$f" in */*) dir="${f%/*}";; *) dir=.;; esac',
-  'dir="${dir:-/}"',
+  "case \"$f\" in */*) dir=\"${f%/*}\";; *) dir=.;; esac",
+  "dir=\"${dir:-/}\"",
   String.raw`L="$dir/.bottle-supervise.lock"`,
   String.raw`[ -d "$dir" ] || mkdir -p -- "$dir" 2>/dev/null || :`,
   String.raw`nopid=0`,
-  'alive() { kill -0 "$1" 2>/dev/null || return 1; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0; s="${s##*) }"; [ "${s%% *}" != Z ]; }',
+  "alive() { kill -0 \"$1\" 2>/dev/null || return 1; s=\"$(cat \"/proc/$1/stat\" 2>/dev/null)\" || return 0; s=\"${s##*) }\"; [ \"${s%% *}\" != Z ]; }",
   String.raw`while ! mkdir -- "$L" 2>/dev/null; do`,
-  String.raw`  [ -d "$dir" ] || { echo "${FAILED_MARK}lock: $dir is not a directory the agent can write" >&2; exit 73; }`,
+  String
+    .raw`  [ -d "$dir" ] || { echo "${FAILED_MARK}lock: $dir is not a directory the agent can write" >&2; exit 73; }`,
   String.raw`  p="$(cat -- "$L/pid" 2>/dev/null)" || p=""`,
   String.raw`  if [ -z "$p" ]; then nopid=$((nopid + 1)); else nopid=0; fi`,
   String.raw`  if { [ -n "$p" ] && ! alive "$p"; } || [ "$nopid" -gt 30 ]; then`,
@@ -128,7 +130,8 @@ const LOCK = [
  */
 const SCRUB_FN = [
   String.raw`scrub() {`,
-  String.raw`  if ! command -v awk >/dev/null 2>&1; then cat >/dev/null; echo "${READ_UNSCRUBBED_MARK}" >&2; return 0; fi`,
+  String
+    .raw`  if ! command -v awk >/dev/null 2>&1; then cat >/dev/null; echo "${READ_UNSCRUBBED_MARK}" >&2; return 0; fi`,
   String.raw`  awk '`,
   String.raw`    BEGIN {`,
   String.raw`      ours = ENVIRON["BOTTLE_SUPERVISE_HEADER"]`,
@@ -174,10 +177,12 @@ const READ_FN = [
   String.raw`  NR == 2 && !/^  "/ { bad = 1; exit }`,
   String.raw`  /^  "mcpServers": \{\},?$/ { servers = "{}"; next }`,
   String.raw`  /^  "mcpServers": \{$/ { inServers = 1; servers = "{"; next }`,
-  String.raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
+  String
+    .raw`  inServers { if (/^  \},?$/) { servers = servers "\n  }"; inServers = 0 } else servers = servers "\n" $0; next }`,
   String.raw`  /^  "projects": \{$/ { inProjects = 1; next }`,
   String.raw`  inProjects && /^  \},?$/ { inProjects = 0; next }`,
-  String.raw`  inProjects && /^    "/ { project = $0; sub(/^    /, "", project); sub(/: \{$/, "", project); inLocal = 0; next }`,
+  String
+    .raw`  inProjects && /^    "/ { project = $0; sub(/^    /, "", project); sub(/: \{$/, "", project); inLocal = 0; next }`,
   String.raw`  inProjects && /^      "mcpServers": \{$/ { inLocal = 1; next }`,
   String.raw`  inLocal && /^      \},?$/ { inLocal = 0; next }`,
   String.raw`  inLocal && index($0, "        " key) == 1 { shadowed[++n] = project; next }`,
@@ -190,7 +195,8 @@ const READ_FN = [
   String.raw`    if (n == 0) { if (sep != "") print ""; print "}"; exit }`,
   String.raw`    print sep`,
   String.raw`    print "  \"projects\": {"`,
-  String.raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
+  String
+    .raw`    for (i = 1; i <= n; i++) printf "    %s: {\"mcpServers\": {%s{}}}%s\n", shadowed[i], key, (i < n ? "," : "")`,
   String.raw`    print "  }"`,
   String.raw`    print "}"`,
   String.raw`  }`,
@@ -211,16 +217,20 @@ export const GET = [
   CLAUDE_ON_PATH,
   // The CLI prints stored headers in clear: their values are cut in the guest, and the CLI's
   // own status comes back on fd 3.
-  String.raw`{ st=$( { { claude mcp get "$1"; echo "$?" >&3; } | awk '/^  [A-Za-z]/ { h = 0 } /^  Headers:/ { h = 1; print; next } h && /^    / { sub(/:.*/, ": [REDACTED]") } { print }' >&4; } 3>&1 ); } 4>&1`,
+  String
+    .raw`{ st=$( { { claude mcp get "$1"; echo "$?" >&3; } | awk '/^  [A-Za-z]/ { h = 0 } /^  Headers:/ { h = 1; print; next } h && /^    / { sub(/:.*/, ": [REDACTED]") } { print }' >&4; } 3>&1 ); } 4>&1`,
   // The exec succeeds whatever the CLI said, so the host reads its raw words; the CLI's status is marked.
   String.raw`echo "${CLI_EXIT_MARK}$st" >&2`
 ].join("\n")
 
-
 /** The files `READ` may pick for `agent`, with `/` runs collapsed as a path lookup does. */
 const configFiles = (agent: AgentPlan): ReadonlyArray<string> => {
   const dir = agent.configDir ?? agent.home
-  return [`${dir}/.claude.json`, `${dir}/.claude-custom-oauth.json`, `${agent.configDir ?? `${agent.home}/.claude`}/.config.json`]
+  return [
+    `${dir}/.claude.json`,
+    `${dir}/.claude-custom-oauth.json`,
+    `${agent.configDir ?? `${agent.home}/.claude`}/.config.json`
+  ]
     .map(collapseSlashes)
 }
 
@@ -259,10 +269,10 @@ export const readFileOf = (agent: AgentPlan, stderr: string): string | undefined
  * this script to it and to the real CLI.
  */
 const PICK_FILE = [
-  'f="${CLAUDE_CONFIG_DIR:-$HOME}/.claude${CLAUDE_CODE_CUSTOM_OAUTH_URL:+-custom-oauth}.json"',
+  "f=\"${CLAUDE_CONFIG_DIR:-$HOME}/.claude${CLAUDE_CODE_CUSTOM_OAUTH_URL:+-custom-oauth}.json\"",
   // `-`, not `:-`: the CLI takes an empty CLAUDE_CONFIG_DIR as the directory here, and joins "" to a relative name.
-  'd="${CLAUDE_CONFIG_DIR-$HOME/.claude}"',
-  'l="${d:+$d/}.config.json"',
+  "d=\"${CLAUDE_CONFIG_DIR-$HOME/.claude}\"",
+  "l=\"${d:+$d/}.config.json\"",
   // The mode string and link count of a file, after symlinks.
   String.raw`lsl() { set -f; set -- $(ls -ldL -- "$1" 2>/dev/null); set +f; mode="$1"; links="$2"; }`,
   String.raw`writable() { case "$mode" in ??w*|?????w*|????????w*) return 0;; esac; return 1; }`,
@@ -272,18 +282,19 @@ const PICK_FILE = [
   String.raw`    else`,
   // The CLI looks for the exact name in the directory's listing; a glob lists it the same way.
   String.raw`      listed=0`,
-  '      for e in "${d:-.}"/.config.jso[n]; do [ "$e" = "${d:-.}/.config.json" ] && listed=1; done',
-  '      if [ "$listed" = 1 ] || ! [ -r "${d:-.}" ]; then f="$l"; fi',
+  "      for e in \"${d:-.}\"/.config.jso[n]; do [ \"$e\" = \"${d:-.}/.config.json\" ] && listed=1; done",
+  "      if [ \"$listed\" = 1 ] || ! [ -r \"${d:-.}\" ]; then f=\"$l\"; fi",
   String.raw`    fi`,
   String.raw`  else`,
   String.raw`    lsl "$l"`,
   String.raw`    if writable; then`,
   String.raw`      if ! [ -e "$f" ]; then f="$l"`,
-  String.raw`      elif [ -f "$f" ] && ! [ -s "$f" ]; then lsl "$f"; if ! writable && [ "$links" = 1 ]; then f="$l"; fi`,
+  String
+    .raw`      elif [ -f "$f" ] && ! [ -s "$f" ]; then lsl "$f"; if ! writable && [ "$links" = 1 ]; then f="$l"; fi`,
   String.raw`      fi`,
   String.raw`    fi`,
   String.raw`  fi`,
-  String.raw`fi`,
+  String.raw`fi`
 ]
 
 /**
@@ -377,7 +388,8 @@ export const REPLACE = [
   String.raw`    n=$((n + 1))`,
   String.raw`    if [ "$n" -ge 110 ]; then`,
   String.raw`      if [ "$f.lock" -ot "$L/since" ]; then rmdir -- "$f.lock" 2>/dev/null || :; else`,
-  String.raw`        echo "${FAILED_MARK}Claude Code's lock $f.lock: another claude is writing this config; the entry was left as it was" >&2`,
+  String
+    .raw`        echo "${FAILED_MARK}Claude Code's lock $f.lock: another claude is writing this config; the entry was left as it was" >&2`,
   String.raw`        exit 75`,
   String.raw`      fi`,
   String.raw`    fi`,
@@ -398,12 +410,15 @@ export const REPLACE = [
   String.raw`  add "$1" "$2" || { st=$?; echo "${FAILED_MARK}claude mcp add (exit $st)" >&2; exit "$st"; }`,
   String.raw`  exit 0`,
   String.raw`fi`,
-  'w="$L/work"; b="${f##*/}"',
-  String.raw`mkdir -- "$w" && cp -p -- "$f" "$w/$b" || { echo "${FAILED_MARK}copying $f; the entry was left as it was" >&2; exit 74; }`,
+  "w=\"$L/work\"; b=\"${f##*/}\"",
+  String
+    .raw`mkdir -- "$w" && cp -p -- "$f" "$w/$b" || { echo "${FAILED_MARK}copying $f; the entry was left as it was" >&2; exit 74; }`,
   String.raw`export CLAUDE_CONFIG_DIR="$w"`,
   String.raw`remove "$1" || exit`,
-  String.raw`add "$1" "$2" || { st=$?; echo "${FAILED_MARK}claude mcp add (exit $st); the entry was left as it was" >&2; exit "$st"; }`,
-  String.raw`mv -f -- "$w/$b" "$f" || { echo "${FAILED_MARK}renaming the new config over $f; the entry was left as it was" >&2; exit 74; }`
+  String
+    .raw`add "$1" "$2" || { st=$?; echo "${FAILED_MARK}claude mcp add (exit $st); the entry was left as it was" >&2; exit "$st"; }`,
+  String
+    .raw`mv -f -- "$w/$b" "$f" || { echo "${FAILED_MARK}renaming the new config over $f; the entry was left as it was" >&2; exit 74; }`
 ].join("\n")
 
 /** The agent's environment for the CLI, after the user switch reset it. @internal */

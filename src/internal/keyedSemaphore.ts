@@ -14,7 +14,10 @@ interface Entry {
 
 /** @internal */
 export interface KeyedSemaphore {
-  readonly withPermits: (key: string, permits?: number) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly withPermits: (
+    key: string,
+    permits?: number
+  ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /** @internal */
@@ -37,6 +40,10 @@ export const unsafeMake = (permits: number): KeyedSemaphore => {
     })
   return {
     withPermits: (key, n = 1) => (self) =>
-      Effect.acquireUseRelease(enter(key), (entry) => entry.semaphore.withPermits(n)(self), (entry) => leave(key, entry))
+      Effect.acquireUseRelease(
+        enter(key),
+        (entry) => entry.semaphore.withPermits(n)(self),
+        (entry) => leave(key, entry)
+      )
   }
 }

@@ -9,7 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ClientNotFound } from "../SandboxError.js"
-import { ExecFailed, ClientNotFound as ClientNotFoundError } from "../SandboxError.js"
+import { ClientNotFound as ClientNotFoundError, ExecFailed } from "../SandboxError.js"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import * as Binary from "./binary.js"
 import type { Collector } from "./boundedOutput.js"
@@ -28,7 +28,6 @@ import * as Shown from "./shown.js"
  */
 const TIMEOUT_SLACK_MS = 100
 
-
 /** @internal */
 export const make = (options: MakeOptions = {}) =>
   Effect.gen(function*() {
@@ -46,7 +45,9 @@ export const make = (options: MakeOptions = {}) =>
         const deadline = hostDeadline(p.timeout)
         // Errors are shown to people: header-shaped values go too.
         const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
-        const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
+        const failed = (
+          fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
+        ) =>
           new ExecFailed({
             target: p.target,
             argv: [...p.argv],
@@ -65,13 +66,22 @@ export const make = (options: MakeOptions = {}) =>
             : new ClientNotFoundError({ binary, reason: failure.reason, detail: failure.detail, backend: "smolvm" })
 
         if (unusable !== undefined) {
-          return Effect.fail(new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "smolvm" }))
+          return Effect.fail(
+            new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "smolvm" })
+          )
         }
 
-        return ClientProcess.runClient(executor, { binary, args: p.args, env: p.env, maxOutputBytes: p.maxOutputBytes, grace }, out, err).pipe(
+        return ClientProcess.runClient(
+          executor,
+          { binary, args: p.args, env: p.env, maxOutputBytes: p.maxOutputBytes, grace },
+          out,
+          err
+        ).pipe(
           Effect.mapError(startFailed),
           Effect.flatMap((ran): Effect.Effect<ExecResult, ExecFailed | ClientNotFound> => {
-            if (ran.exit._tag === "Signaled") return Effect.fail(failed({ reason: "ClientSignal", signal: ran.exit.signal }))
+            if (ran.exit._tag === "Signaled") {
+              return Effect.fail(failed({ reason: "ClientSignal", signal: ran.exit.signal }))
+            }
             const exitCode = ran.exit.code
             // Classified and returned raw: a short secret scrubbed out of the guest's words could
             // change what they mean. Only what is shown (an ExecFailed) is scrubbed.
@@ -79,14 +89,16 @@ export const make = (options: MakeOptions = {}) =>
             // The binary is no program at all (the host's shell ran it as a script): the client's failure.
             const notSmolvm = clientNotRunnable(binary, exitCode, stderr)
             if (notSmolvm !== undefined) {
-              return Effect.fail(new ClientNotFoundError({
-                binary,
-                reason: "Unknown",
-                detail: `it is not smolvm: the host's shell ran it as a script, which failed (exit 127): ${
-                  Shown.escape(notSmolvm.slice(0, 300))
-                }`,
-                backend: "smolvm"
-              }))
+              return Effect.fail(
+                new ClientNotFoundError({
+                  binary,
+                  reason: "Unknown",
+                  detail: `it is not smolvm: the host's shell ran it as a script, which failed (exit 127): ${
+                    Shown.escape(notSmolvm.slice(0, 300))
+                  }`,
+                  backend: "smolvm"
+                })
+              )
             }
             const deadlineReached = ran.elapsedMs >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
             const verdict = classify(p.target, exitCode, stderr, deadlineReached)

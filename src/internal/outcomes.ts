@@ -21,14 +21,11 @@ export const cliStarts = { cliStarts: Schema.optionalWith(Schema.Number, { defau
 /** @internal */
 export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: Schema.String }) {}
 
-
 /** @internal */
 export class Registered extends Schema.TaggedClass<Registered>()("Registered", { ...common, ...cliStarts }) {}
 
-
 /** @internal */
 export class Unchanged extends Schema.TaggedClass<Unchanged>()("Unchanged", { ...common, ...cliStarts }) {}
-
 
 /** @internal */
 export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
@@ -39,7 +36,6 @@ export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
   changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
 }) {}
 
-
 /** @internal */
 export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
   ...common,
@@ -47,14 +43,12 @@ export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
   hint: Schema.String
 }) {}
 
-
 /** @internal */
 export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
   ...common,
   /** The URL the agent's config holds, as `claude mcp get` printed it. */
   registeredUrl: Schema.optional(Schema.String)
 }) {}
-
 
 /** @internal */
 export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
@@ -67,7 +61,6 @@ export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable"
   registeredUrl: Schema.optional(Schema.String),
   reason: Schema.String
 }) {}
-
 
 /** @internal */
 export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", common) {}

@@ -51,7 +51,10 @@ export const reconcile = ({ agent, base, runner, supervise, target }: Session) =
       return yield* withCounts((counts) => new Registered({ ...base, ...counts }))
     }
     // Writing the plan's entry is right whatever was there; only the outcome's detail is lost.
-    const replaceUncompared = Effect.zipRight(replace, withCounts((counts) => new Replaced({ ...base, ...counts, changed: [] })))
+    const replaceUncompared = Effect.zipRight(
+      replace,
+      withCounts((counts) => new Replaced({ ...base, ...counts, changed: [] }))
+    )
     if (read.truncated || read.stderr.includes(Guest.READ_UNSCRUBBED_MARK)) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
     // The file the CLI uses, as the guest worked it out (a legacy `.config.json`, say).
@@ -100,7 +103,9 @@ export const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
           ? `supervise MCP server rewritten on ${outcome.target} without comparing: the agent's config is too large ` +
             `or not in Claude Code's own layout`
           : `supervise MCP server replaced on ${outcome.target} (changed: ${outcome.changed.join(", ")})`
-        : `supervise MCP server ${outcome._tag === "Registered" ? "registered" : "already registered"} on ${outcome.target}`
+        : `supervise MCP server ${
+          outcome._tag === "Registered" ? "registered" : "already registered"
+        } on ${outcome.target}`
     ).pipe(Effect.annotateLogs(LogKeys.outcome, outcome._tag)),
     outcome
   )

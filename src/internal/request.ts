@@ -88,7 +88,6 @@ export const timeoutProblem = (timeout: Duration.DurationInput | undefined): str
   return Duration.toMillis(decoded.value) > Defaults.MAX_TIMEOUT_MS ? "timeout must be at most 24 days" : undefined
 }
 
-
 /**
  * A user an exec may run as: a POSIX name or a numeric uid. Checked before any
  * process: it reaches a script argument (smolvm) or `-u` (docker), where a

@@ -62,7 +62,10 @@ export const make = (options: {
     const step = yield* Ref.make(options.firstArgv)
     const lastWords = yield* Ref.make(Option.none<ExecFailed>())
 
-    const attempt = (argv: ReadonlyArray<string>, secretEnv: Readonly<Record<string, Redacted.Redacted<string>>> | undefined) =>
+    const attempt = (
+      argv: ReadonlyArray<string>,
+      secretEnv: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+    ) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         yield* Ref.update(execs, (n) => n + 1)

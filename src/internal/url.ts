@@ -21,4 +21,3 @@ export const UNSAFE_CHARS = /[\s\u0000-\u001f\u007f-\u009f]/
  * @internal
  */
 export const SPECIAL_SCHEMES: ReadonlySet<string> = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"])
-

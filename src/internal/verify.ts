@@ -53,7 +53,9 @@ export const check = ({ agent, base, runner, supervise, target }: Session) =>
         // Another server under the plan's name, or a stale entry whose old URL happens to
         // answer, is not the planned sidecar: only the planned URL over http is Connected.
         const http = health.type === undefined || health.type === "http"
-        if (http && health.url === supervise.agentUrl) return new Connected({ ...base, execs, registeredUrl: health.url })
+        if (http && health.url === supervise.agentUrl) {
+          return new Connected({ ...base, execs, registeredUrl: health.url })
+        }
         if (http && health.url === undefined) {
           return yield* unexpected("`claude mcp get` reported an http server with no URL")
         }
@@ -65,7 +67,9 @@ export const check = ({ agent, base, runner, supervise, target }: Session) =>
           execs,
           registeredUrl,
           reason: http
-            ? `the agent's config points at ${registeredUrl ?? "a URL that cannot be shown"}, not ${supervise.agentUrl}: ` +
+            ? `the agent's config points at ${
+              registeredUrl ?? "a URL that cannot be shown"
+            }, not ${supervise.agentUrl}: ` +
               `provision again`
             : `the agent's ${supervise.serverName} is a ${health.type} server, not the sidecar at ${supervise.agentUrl}: ` +
               `provision again`

@@ -13,11 +13,11 @@ import * as Docker from "../../src/Docker.js"
 import type * as Sandbox from "../../src/Sandbox.js"
 import { ExecFailed } from "../../src/SandboxError.js"
 import {
+  describeDocker,
   DOCKER_ENV,
   DOCKER_HOST,
   dockerExecSync,
   dockerSync,
-  describeDocker,
   pauseContainer,
   removeContainer,
   startContainer,
@@ -33,8 +33,11 @@ const exec = (target: string, argv: ReadonlyArray<string>, options?: Sandbox.Exe
   Effect.flatMap(Docker.Docker, (docker) => docker.containerExec(target, argv, options)).pipe(Effect.provide(layer))
 
 const failure = (target: string, argv: ReadonlyArray<string>, options?: Sandbox.ExecOptions) =>
-  Effect.flatMap(Effect.flip(exec(target, argv, options)), (error) =>
-    error instanceof ExecFailed ? Effect.succeed(error) : Effect.die(new Error(`not an ExecFailed: ${error.message}`)))
+  Effect.flatMap(
+    Effect.flip(exec(target, argv, options)),
+    (error) =>
+      error instanceof ExecFailed ? Effect.succeed(error) : Effect.die(new Error(`not an ExecFailed: ${error.message}`))
+  )
 
 /** Live processes of a container, as `STAT ARGS` lines (zombies left out: PID 1 may not reap). */
 const processes = (name: string): ReadonlyArray<string> => {
@@ -113,7 +116,11 @@ describeDocker("Docker.layer on real containers", () => {
       for (const code of [1, 2, 3, 42, 124, 125, 126, 127, 255]) {
         const error = yield* failure(root, ["sh", "-c", `echo "Error: own words" >&2; exit ${code}`])
         // docker's own codes, 125 to 127, with the command's own words: still the command's.
-        expect({ code, reason: error.reason, exitCode: error.exitCode }).toEqual({ code, reason: "NonZeroExit", exitCode: code })
+        expect({ code, reason: error.reason, exitCode: error.exitCode }).toEqual({
+          code,
+          reason: "NonZeroExit",
+          exitCode: code
+        })
         expect(error.backend).toBe("docker")
       }
       const killed = yield* failure(root, ["sh", "-c", "kill -9 $$"])
@@ -174,15 +181,29 @@ describeDocker("Docker.layer on real containers", () => {
       const name = `bs-restarting-${process.pid}`
       containers.push(name)
       const run = dockerSync([
-        "run", "--detach", "--restart", "always", "--network", "host", "--label", TEST_LABEL, "--name", name,
-        TEST_IMAGES.root, "sh", "-c", "sleep 0.2; exit 1"
+        "run",
+        "--detach",
+        "--restart",
+        "always",
+        "--network",
+        "host",
+        "--label",
+        TEST_LABEL,
+        "--name",
+        name,
+        TEST_IMAGES.root,
+        "sh",
+        "-c",
+        "sleep 0.2; exit 1"
       ])
       expect(run.status).toBe(0)
       // The engine restarts it with a growing back-off; ask until one exec lands in the gap.
       let seen: ExecFailed | undefined
       for (let i = 0; i < 60 && seen === undefined; i++) {
         const attempt = yield* Effect.either(exec(name, ["true"]))
-        if (attempt._tag === "Left" && attempt.left instanceof ExecFailed && attempt.left.stderr.includes("is restarting")) {
+        if (
+          attempt._tag === "Left" && attempt.left instanceof ExecFailed && attempt.left.stderr.includes("is restarting")
+        ) {
           seen = attempt.left
         }
         yield* Effect.sleep("100 millis")
@@ -214,14 +235,20 @@ describeDocker("Docker.layer on real containers", () => {
       // The expected value goes in through stdin, so no command line of this test holds it either.
       for (const name of [root, agent]) {
         expect(dockerExecSync(name, ["sh", "-c", "cat > /tmp/expected"], { input: value, user: "0" }).status).toBe(0)
-        const same = yield* exec(name, ["sh", "-c", "test \"$S\" = \"$(cat /tmp/expected)\" && echo same"], { secretEnv })
+        const same = yield* exec(name, ["sh", "-c", "test \"$S\" = \"$(cat /tmp/expected)\" && echo same"], {
+          secretEnv
+        })
         expect(same.stdout).toBe("same\n")
       }
 
       const running = yield* Effect.fork(exec(root, ["sh", "-c", "sleep 2; test -n \"$S\""], { secretEnv }))
       yield* Effect.sleep("800 millis")
       expect(hostCommandLinesWith(value)).toEqual([])
-      const inside = dockerExecSync(root, ["sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done"], {
+      const inside = dockerExecSync(root, [
+        "sh",
+        "-c",
+        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done"
+      ], {
         user: "0"
       })
       expect(inside.status).toBe(0)
@@ -246,7 +273,9 @@ describeDocker("Docker.layer on real containers", () => {
         const elapsed = Date.now() - started
         console.log(`docker deadline ${who}: Timeout after ${elapsed} ms (${error.detail})`)
         expect(error).toMatchObject({ reason: "Timeout", backend: "docker" })
-        expect(error.detail).toMatch(/its client was stopped and [3-9] processes it started in the container were killed$/)
+        expect(error.detail).toMatch(
+          /its client was stopped and [3-9] processes it started in the container were killed$/
+        )
         expect(elapsed).toBeLessThan(3000)
         expect(sleepers(name)).toEqual([])
       }))
@@ -297,7 +326,9 @@ describeDocker("Docker.layer on real containers", () => {
   it.live("an exec that finishes in time is not killed, nor what it left running on purpose", () =>
     Effect.gen(function*() {
       // A daemon the command starts on purpose (its output elsewhere) outlives the exec.
-      const result = yield* exec(root, ["sh", "-c", "nohup sleep 305 >/dev/null 2>&1 & echo started"], { timeout: "5 seconds" })
+      const result = yield* exec(root, ["sh", "-c", "nohup sleep 305 >/dev/null 2>&1 & echo started"], {
+        timeout: "5 seconds"
+      })
       expect(result.stdout).toBe("started\n")
       expect(sleepers(root).some((l) => l.includes("sleep 305"))).toBe(true)
       dockerExecSync(root, ["pkill", "-f", "sleep 305"], { user: "0" })

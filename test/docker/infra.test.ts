@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, expect, it } from "@effect/vitest"
 import { readFileSync } from "node:fs"
 import {
+  describeDocker,
   DOCKER_ENV,
   dockerExecSync,
   dockerSync,
-  describeDocker,
   guestStat,
   pauseContainer,
   readGuestFile,
@@ -24,7 +24,10 @@ import {
 
 /** The pinned CLI's version, as its package says. */
 const pinnedVersion = (): string => {
-  const text = readFileSync(new URL("../../node_modules/@anthropic-ai/claude-code/package.json", import.meta.url), "utf8")
+  const text = readFileSync(
+    new URL("../../node_modules/@anthropic-ai/claude-code/package.json", import.meta.url),
+    "utf8"
+  )
   const parsed: unknown = JSON.parse(text)
   if (typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string") {
     return parsed.version
@@ -51,7 +54,12 @@ describeDocker("docker: test engine and images", (host) => {
   it("the engine is the one DOCKER_ENV points at, and both containers run", () => {
     expect(DOCKER_ENV.DOCKER_HOST).toBe(host)
     for (const name of [asRoot, asNode]) {
-      const inspect = dockerSync(["inspect", "--format", "{{.State.Running}} {{index .Config.Labels \"bottle-supervise-test\"}}", name])
+      const inspect = dockerSync([
+        "inspect",
+        "--format",
+        "{{.State.Running}} {{index .Config.Labels \"bottle-supervise-test\"}}",
+        name
+      ])
       expect(inspect.status).toBe(0)
       expect(inspect.stdout.trim()).toBe("true 1")
     }

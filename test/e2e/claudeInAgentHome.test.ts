@@ -30,7 +30,10 @@ const scenario = (landing: Landing, title: string) =>
           const guest = yield* makeGuest({ user: setup.agent, execLandsAs: setup.execLandsAs })
           const live = guest.layer.pipe(Layer.provide(NodeContext.layer))
           // The stand-in prepares its world-readable copy of the CLI on any exec: find it there.
-          const which = yield* Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(guest.name, ["sh", "-c", "command -v claude"]))
+          const which = yield* Effect.flatMap(
+            Smolvm.Smolvm,
+            (smolvm) => smolvm.machineExec(guest.name, ["sh", "-c", "command -v claude"])
+          )
             .pipe(Effect.provide(live))
           const cli = which.stdout.trim()
           expect(path.isAbsolute(cli)).toBe(true)
@@ -41,7 +44,9 @@ const scenario = (landing: Landing, title: string) =>
           const bin = path.join(guest.home, ".local", "bin")
           fs.mkdirSync(bin, { recursive: true })
           fs.symlinkSync(cli, path.join(bin, "claude"))
-          for (const dir of [path.join(guest.home, ".local"), bin]) fs.chownSync(dir, setup.agent.uid, setup.agent.gid)
+          for (const dir of [path.join(guest.home, ".local"), bin]) {
+            fs.chownSync(dir, setup.agent.uid, setup.agent.gid)
+          }
           yield* guest.setMachine({
             running: true,
             execAs: setup.execLandsAs === "root" ? "root" : guest.user.name,
@@ -51,7 +56,9 @@ const scenario = (landing: Landing, title: string) =>
 
           const first = yield* ProvisionSupervise.provisionSupervise(plan, guest.name).pipe(Effect.provide(live))
           expect(first._tag).toBe("Registered")
-          expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toMatchObject({ url: "http://127.0.0.1:4318/" })
+          expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toMatchObject({
+            url: "http://127.0.0.1:4318/"
+          })
           const again = yield* ProvisionSupervise.provisionSupervise(plan, guest.name).pipe(Effect.provide(live))
           expect(again).toMatchObject({ _tag: "Unchanged", execs: 1, cliStarts: 0 })
           // Nothing listens on the port: the agent's own check ran (it found the CLI) and says so.

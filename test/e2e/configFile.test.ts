@@ -130,7 +130,9 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
       // A current file the CLI cannot use (a directory, a symlink loop) costs it seconds of retries: a few pairs only.
       const unusable: ReadonlyArray<Kind> = ["directory", "symlink to itself"]
       const cases = [
-        ...KINDS.flatMap((legacy) => KINDS.filter((k) => !unusable.includes(k)).map((current) => ({ legacy, current }))),
+        ...KINDS.flatMap((legacy) =>
+          KINDS.filter((k) => !unusable.includes(k)).map((current) => ({ legacy, current }))
+        ),
         ...(["JSON file", "symlink to a JSON file", "empty file"] as const).flatMap((legacy) =>
           unusable.map((current) => ({ legacy, current }))
         )
@@ -139,13 +141,19 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
         const home = path.join(root, "home")
         const cwd = path.join(root, "cwd")
         const configDir = env.configDir === undefined ? undefined : env.configDir === "" ? "" : path.join(root, "cfg")
-        const legacyFile = configDir === "" ? "cwd/.config.json" : `${env.configDir === "cfg" ? "cfg" : "home/.claude"}/.config.json`
-        const currentFile = `${env.configDir === "cfg" ? "cfg" : "home"}/.claude${env.oauth ? "-custom-oauth" : ""}.json`
+        const legacyFile = configDir === ""
+          ? "cwd/.config.json"
+          : `${env.configDir === "cfg" ? "cfg" : "home/.claude"}/.config.json`
+        const currentFile = `${env.configDir === "cfg" ? "cfg" : "home"}/.claude${
+          env.oauth ? "-custom-oauth" : ""
+        }.json`
         for (const dir of ["home", "cwd", "cfg"]) fs.mkdirSync(path.join(root, dir), { recursive: true })
         put(path.join(root, legacyFile), legacy, `{"at": "legacy"}\n`)
         put(path.join(root, currentFile), current, `{"at": "current"}\n`)
         for (const place of PLACES) {
-          if (place !== legacyFile && place !== currentFile) put(path.join(root, place), "JSON file", `{"at": "decoy"}\n`)
+          if (place !== legacyFile && place !== currentFile) {
+            put(path.join(root, place), "JSON file", `{"at": "decoy"}\n`)
+          }
         }
         const cliEnv: Model.ConfigEnv = {
           HOME: home,
@@ -170,7 +178,16 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
           readdir: (dir) => Model.nodeFs.readdir(path.resolve(cwd, dir))
         })
         expect({ label, ported: path.resolve(cwd, ported) }, shown(read)).toEqual({ label, ported: picked })
-        const added = await run(CLAUDE_BIN, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
+        const added = await run(CLAUDE_BIN, [
+          "mcp",
+          "add",
+          "--scope",
+          "user",
+          "--transport",
+          "http",
+          "probe",
+          "http://127.0.0.1:9/"
+        ], {
           cwd,
           env: { ...vars, PATH: systemPath }
         })
@@ -198,59 +215,72 @@ gatedOn("the guest's config read and the real claude CLI", claudeProblem(), (tit
   }))
 
 // Root can list any directory; an agent often cannot list a CLAUDE_CONFIG_DIR it was only given search rights on.
-gated("the guest's config read and the real claude CLI, as an agent who cannot list the config directory", "root", (title, setup) =>
-  describe(title, () => {
-    it("take the same file: the legacy .config.json, next to a .claude.json", async () => {
-      const top = fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-unlisted-"))
-      try {
-        fs.chmodSync(top, 0o755)
-        const shim = path.join(top, "shim")
-        fs.mkdirSync(shim, { mode: 0o755 })
-        fs.writeFileSync(path.join(shim, "cat"), `#!/bin/sh\nprintf '%s' "$2"\n`, { mode: 0o755 })
-        const home = path.join(top, "home")
-        fs.mkdirSync(home, { mode: 0o700 })
-        fs.chownSync(home, setup.agent.uid, setup.agent.gid)
-        const cfg = path.join(top, "cfg")
-        fs.mkdirSync(cfg)
-        for (const [name, at] of [[".config.json", "legacy"], [".claude.json", "current"]] as const) {
-          const file = path.join(cfg, name)
-          fs.writeFileSync(file, `{"at": "${at}"}\n`)
-          fs.chownSync(file, setup.agent.uid, setup.agent.gid)
-          fs.chmodSync(file, 0o600)
+gated(
+  "the guest's config read and the real claude CLI, as an agent who cannot list the config directory",
+  "root",
+  (title, setup) =>
+    describe(title, () => {
+      it("take the same file: the legacy .config.json, next to a .claude.json", async () => {
+        const top = fs.mkdtempSync(path.join(os.tmpdir(), "bottle-supervise-unlisted-"))
+        try {
+          fs.chmodSync(top, 0o755)
+          const shim = path.join(top, "shim")
+          fs.mkdirSync(shim, { mode: 0o755 })
+          fs.writeFileSync(path.join(shim, "cat"), `#!/bin/sh\nprintf '%s' "$2"\n`, { mode: 0o755 })
+          const home = path.join(top, "home")
+          fs.mkdirSync(home, { mode: 0o700 })
+          fs.chownSync(home, setup.agent.uid, setup.agent.gid)
+          const cfg = path.join(top, "cfg")
+          fs.mkdirSync(cfg)
+          for (const [name, at] of [[".config.json", "legacy"], [".claude.json", "current"]] as const) {
+            const file = path.join(cfg, name)
+            fs.writeFileSync(file, `{"at": "${at}"}\n`)
+            fs.chownSync(file, setup.agent.uid, setup.agent.gid)
+            fs.chmodSync(file, 0o600)
+          }
+          // Search but not read: the agent can open its files, not list the directory.
+          fs.chmodSync(cfg, 0o711)
+          const as = { cwd: home, uid: setup.agent.uid, gid: setup.agent.gid }
+          // The case only exists if the agent really cannot list it (root always can).
+          const listed = await run("ls", [cfg], { ...as, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } })
+          expect(listed.code, shown(listed)).not.toBe(0)
+          expect(listed.stderr, shown(listed)).toContain("Permission denied")
+          // The repository may sit where the agent cannot reach it (a clone in a private directory).
+          const claude = claudeBinFor(setup.agent, top)
+          const env = {
+            HOME: home,
+            CLAUDE_CONFIG_DIR: cfg,
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+            DISABLE_TELEMETRY: "1"
+          }
+          const systemPath = process.env["PATH"] ?? "/usr/bin:/bin"
+          const read = await run("sh", ["-c", Guest.READ, "bottle-supervise", "999999", "probe"], {
+            ...as,
+            env: { ...env, PATH: `${shim}:${systemPath}` }
+          })
+          expect(read.stdout, shown(read)).toBe(`${path.join(cfg, ".config.json")}\n`)
+          const added = await run(claude, [
+            "mcp",
+            "add",
+            "--scope",
+            "user",
+            "--transport",
+            "http",
+            "probe",
+            "http://127.0.0.1:9/"
+          ], {
+            ...as,
+            env: { ...env, PATH: systemPath }
+          })
+          expect(added.code, shown(added)).toBe(0)
+          fs.chmodSync(cfg, 0o755)
+          expect(filesHolding(cfg, `"probe"`)).toEqual([path.join(cfg, ".config.json")])
+        } finally {
+          fs.rmSync(top, { recursive: true, force: true })
         }
-        // Search but not read: the agent can open its files, not list the directory.
-        fs.chmodSync(cfg, 0o711)
-        const as = { cwd: home, uid: setup.agent.uid, gid: setup.agent.gid }
-        // The case only exists if the agent really cannot list it (root always can).
-        const listed = await run("ls", [cfg], { ...as, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" } })
-        expect(listed.code, shown(listed)).not.toBe(0)
-        expect(listed.stderr, shown(listed)).toContain("Permission denied")
-        // The repository may sit where the agent cannot reach it (a clone in a private directory).
-        const claude = claudeBinFor(setup.agent, top)
-        const env = {
-          HOME: home,
-          CLAUDE_CONFIG_DIR: cfg,
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-          DISABLE_TELEMETRY: "1"
-        }
-        const systemPath = process.env["PATH"] ?? "/usr/bin:/bin"
-        const read = await run("sh", ["-c", Guest.READ, "bottle-supervise", "999999", "probe"], {
-          ...as,
-          env: { ...env, PATH: `${shim}:${systemPath}` }
-        })
-        expect(read.stdout, shown(read)).toBe(`${path.join(cfg, ".config.json")}\n`)
-        const added = await run(claude, ["mcp", "add", "--scope", "user", "--transport", "http", "probe", "http://127.0.0.1:9/"], {
-          ...as,
-          env: { ...env, PATH: systemPath }
-        })
-        expect(added.code, shown(added)).toBe(0)
-        fs.chmodSync(cfg, 0o755)
-        expect(filesHolding(cfg, `"probe"`)).toEqual([path.join(cfg, ".config.json")])
-      } finally {
-        fs.rmSync(top, { recursive: true, force: true })
-      }
-    }, 60_000)
-  }))
+      }, 60_000)
+    })
+)
 
 /** Writes `text` at `relative` under the agent's home, owned by the agent, as Claude Code would have. */
 const writeAsAgent = (guest: StandinGuest, relative: string, text: string): string => {
@@ -324,7 +354,9 @@ const provisionScenario = (landing: Landing, title: string) =>
                 (plan) => ProvisionSupervise.provisionSupervise(plan, guest.name)
               ).pipe(Effect.provide(guest.layer.pipe(Layer.provide(NodeContext.layer))))
             const currentFiles = () =>
-              [".claude.json", ".claude-custom-oauth.json"].map((name) => path.join(agent.configDir ?? guest.home, name))
+              [".claude.json", ".claude-custom-oauth.json"].map((name) =>
+                path.join(agent.configDir ?? guest.home, name)
+              )
                 .filter((f) => f !== file && fs.existsSync(f))
             const before = currentFiles().map((f) => [f, fs.readFileSync(f, "utf8")])
 

@@ -57,7 +57,9 @@ gatedOn("npm run demo", claudeProblem(), (title) =>
             /verifySupervise → Connected/
           ]
         ) expect(ran.stdout).toMatch(step)
-        expect(ran.stderr).toContain("bottle-supervise[demo-bottle] info: supervise MCP server registered on demo-bottle")
+        expect(ran.stderr).toContain(
+          "bottle-supervise[demo-bottle] info: supervise MCP server registered on demo-bottle"
+        )
         expect(all).not.toContain(token)
       }), 60_000)
   }))

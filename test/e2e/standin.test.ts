@@ -76,7 +76,8 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
         )
         expect(result.stdout).toBe("a b; $(no)|plain|s3cr3t-value|/tmp")
         expect(result.stderr).toBe("oops\n")
-      })))
+      })
+    ))
 
   it.live("unknown machine: exit 1, `Error: vm not found: NAME` → MachineNotFound", () =>
     withGuest((guest) =>
@@ -84,7 +85,8 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
         const error = yield* failureOf(guest, ["true"], undefined, "no-such-machine")
         expect(error._tag === "ExecFailed" && error.reason).toBe("MachineNotFound")
         if (error._tag === "ExecFailed") expect(error.stderr).toBe("Error: vm not found: no-such-machine\n")
-      })))
+      })
+    ))
 
   it.live("stopped machine: exit 1, smolvm's exact text → MachineNotRunning (transient)", () =>
     withGuest((guest) =>
@@ -99,7 +101,8 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
               `Use 'smolvm machine start --name ${guest.name}' first.\n`
           )
         }
-      })))
+      })
+    ))
 
   it.live("missing command: exit 1, failed to spawn → GuestCommandNotFound", () =>
     withGuest((guest) =>
@@ -111,7 +114,8 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
             "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n"
           )
         }
-      })))
+      })
+    ))
 
   it.live("guest exit code and output pass through → NonZeroExit", () =>
     withGuest((guest) =>
@@ -123,7 +127,8 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
           "out\n",
           "err\n"
         ])
-      })))
+      })
+    ))
 
   it.live("guest killed by a signal: 128+signal → GuestSignal", () =>
     withGuest((guest) =>
@@ -134,16 +139,20 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
           137,
           "SIGKILL"
         ])
-      })))
+      })
+    ))
 
   it.live("--timeout kills the guest's process group: exit 124 → Timeout, promptly", () =>
     withGuest((guest) =>
       Effect.gen(function*() {
         const started = Date.now()
-        const error = yield* failureOf(guest, ["sh", "-c", "trap '' TERM; sleep 20 & sleep 20"], { timeout: "300 millis" })
+        const error = yield* failureOf(guest, ["sh", "-c", "trap '' TERM; sleep 20 & sleep 20"], {
+          timeout: "300 millis"
+        })
         expect(error._tag === "ExecFailed" && error.reason).toBe("Timeout")
         expect(Date.now() - started).toBeLessThan(5_000)
-      })))
+      })
+    ))
 
   it.live("interrupting the exec (SIGTERM to the stand-in) kills the guest's process group", () =>
     withGuest((guest) =>
@@ -161,16 +170,29 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
         const alive = () => liveGroupMembers(pid).length > 0
         yield* Effect.sleep("50 millis").pipe(Effect.repeat({ until: () => !alive() }), Effect.timeout("3 seconds"))
         expect(alive()).toBe(false)
-      })))
+      })
+    ))
 
   it.live("SIGKILL to the stand-in: its watchdog still kills the guest's process group", () =>
     withGuest((guest) =>
       Effect.gen(function*() {
         const pidFile = path.join(path.dirname(guest.home), "guest.pid")
-        const standin = spawn(guest.binary, ["machine", "exec", "--name", guest.name, "--", "sh", "-c", `echo $$ > ${pidFile}; sleep 30`], {
+        const standin = spawn(guest.binary, [
+          "machine",
+          "exec",
+          "--name",
+          guest.name,
+          "--",
+          "sh",
+          "-c",
+          `echo $$ > ${pidFile}; sleep 30`
+        ], {
           stdio: "ignore"
         })
-        yield* Effect.sleep("50 millis").pipe(Effect.repeat({ until: () => fs.existsSync(pidFile) }), Effect.timeout("5 seconds"))
+        yield* Effect.sleep("50 millis").pipe(
+          Effect.repeat({ until: () => fs.existsSync(pidFile) }),
+          Effect.timeout("5 seconds")
+        )
         const pid = Number(fs.readFileSync(pidFile, "utf8").trim())
         yield* Effect.sleep("100 millis")
         standin.kill("SIGKILL")
@@ -179,12 +201,20 @@ describe("smolvm stand-in, through the live Smolvm layer", () => {
           Effect.timeout("3 seconds")
         )
         expect(liveGroupMembers(pid)).toEqual([])
-      })))
+      })
+    ))
 
   it.live("bad flags: exit 2 with clap's `error:` and `Usage:`", () =>
     Effect.async<{ code: number | null; stderr: string }>((resume) => {
-      execFile(STANDIN, ["machine", "exec", "--bogus", "--", "true"], { env: { ...process.env } }, (error, _out, stderr) =>
-        resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr })))
+      execFile(
+        STANDIN,
+        ["machine", "exec", "--bogus", "--", "true"],
+        { env: { ...process.env } },
+        (error, _out, stderr) =>
+          resume(
+            Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr })
+          )
+      )
     }).pipe(Effect.map(({ code, stderr }) => {
       expect(code).toBe(2)
       expect(stderr).toMatch(/^error: unexpected argument '--bogus' found\n/)
@@ -224,7 +254,8 @@ gatedOn("smolvm stand-in with the real claude CLI", claudeProblem(), (title) =>
           expect(fs.existsSync(guest.configFile)).toBe(false)
           const health = yield* ProvisionSupervise.verifySupervise(plan, guest.name)
           expect(health._tag).toBe("Unreachable")
-        })))
+        })
+      ))
   }))
 
 // As root, exec lands as node; otherwise as the current user. The agent is root in both cases. As root without a

@@ -32,7 +32,9 @@ describe("SMOLVM_BIN", () => {
     Effect.gen(function*() {
       expect(yield* Binary.config.pipe(withEnv([]))).toBe("smolvm")
       expect(yield* Binary.config.pipe(withEnv([["SMOLVM_BIN", ""]]))).toBe("smolvm")
-      expect(yield* Binary.config.pipe(withEnv([["SMOLVM_BIN", "/opt/smolvm/bin/smolvm"]]))).toBe("/opt/smolvm/bin/smolvm")
+      expect(yield* Binary.config.pipe(withEnv([["SMOLVM_BIN", "/opt/smolvm/bin/smolvm"]]))).toBe(
+        "/opt/smolvm/bin/smolvm"
+      )
     }))
 
   it.live("Smolvm.layer with SMOLVM_BIN= runs the `smolvm` found on PATH", () =>
@@ -103,7 +105,10 @@ describe("a binary path spawn cannot take", () => {
           )
         )
         expect(Exit.isFailure(fromProvision) && Cause.isDie(fromProvision.cause)).toBe(false)
-        expect(fromProvision).toMatchObject({ _tag: "Failure", cause: { _tag: "Fail", error: { _tag: "ClientNotFound" } } })
+        expect(fromProvision).toMatchObject({
+          _tag: "Failure",
+          cause: { _tag: "Fail", error: { _tag: "ClientNotFound" } }
+        })
       }))
   }
 })

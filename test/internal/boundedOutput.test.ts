@@ -53,7 +53,11 @@ describe("bounded output capture", () => {
 
   it.prop(
     "a secret is gone from the kept text wherever the cut falls, even split across it",
-    { secret: fc.stringMatching(/^[A-Za-wz0-9]{6,20}$/), before: fc.nat({ max: 60 }), limit: fc.integer({ min: 4, max: 40 }) },
+    {
+      secret: fc.stringMatching(/^[A-Za-wz0-9]{6,20}$/),
+      before: fc.nat({ max: 60 }),
+      limit: fc.integer({ min: 4, max: 40 })
+    },
     ({ before, limit, secret }) => {
       const collector = makeCollector(limit)
       const text = "x".repeat(before) + secret + "y".repeat(60)

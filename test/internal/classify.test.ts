@@ -55,7 +55,9 @@ const distinctNames: FastCheck.Arbitrary<{ readonly target: string; readonly oth
         fc.constantFrom(`${target}-2`, `${target}x`, target.slice(0, -1), target.toUpperCase(), target.toLowerCase())
       )
     ),
-    machineName.chain((other) => fc.tuple(fc.constantFrom(`${other}-2`, `${other}x`, other.toUpperCase()), fc.constant(other)))
+    machineName.chain((other) =>
+      fc.tuple(fc.constantFrom(`${other}-2`, `${other}x`, other.toUpperCase()), fc.constant(other))
+    )
   )
   .filter(([target, other]) =>
     target !== other && MachineName.problem(target) === undefined && MachineName.problem(other) === undefined

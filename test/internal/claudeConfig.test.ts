@@ -27,7 +27,10 @@ const supervise = (url: string, token?: string, serverName?: string) =>
   Plans.planOf({ url, token, serverName }).supervisePlan!
 
 /** A scheme and host in any case, with or without the slash of an empty path: all stored as given. */
-const unnormalised = fc.tuple(fc.oneof(Plans.agentUrl, fc.webUrl({ withQueryParameters: true, withFragments: true })), fc.nat())
+const unnormalised = fc.tuple(
+  fc.oneof(Plans.agentUrl, fc.webUrl({ withQueryParameters: true, withFragments: true })),
+  fc.nat()
+)
   .map(([url, bits]) => {
     const [, scheme = "", authority = "", rest = ""] = /^([a-z]+:\/\/)([^/?#]*)(.*)$/.exec(url) ?? []
     const cased = (s: string, flip: boolean) => (flip ? s.toUpperCase() : s)
@@ -103,11 +106,13 @@ describe("compare", () => {
   })
 
   it("compares the stored text: a URL differing only by its slash or case is a change, shown as stored", () => {
-    for (const [stored, planned] of [
-      ["http://127.0.0.1:4318", "http://127.0.0.1:4318/"],
-      ["http://127.0.0.1:4318/", "http://127.0.0.1:4318"],
-      ["http://LOCALHOST:4318/", "http://localhost:4318/"]
-    ] as const) {
+    for (
+      const [stored, planned] of [
+        ["http://127.0.0.1:4318", "http://127.0.0.1:4318/"],
+        ["http://127.0.0.1:4318/", "http://127.0.0.1:4318"],
+        ["http://LOCALHOST:4318/", "http://localhost:4318/"]
+      ] as const
+    ) {
       const text = JSON.stringify({ mcpServers: { supervise: http(stored) } })
       expect(ClaudeConfig.compare(text, supervise(planned))).toEqual({
         _tag: "Present",
@@ -127,9 +132,16 @@ describe("compare", () => {
 
   it.each([
     ["a project that is null", { "/gone": null }],
-    ["a project that is a number, a string, an array", { "/a": 3, "/b": "x", "/c": [{ mcpServers: { supervise: {} } }] }],
+    ["a project that is a number, a string, an array", {
+      "/a": 3,
+      "/b": "x",
+      "/c": [{ mcpServers: { supervise: {} } }]
+    }],
     ["a project whose mcpServers is an array", { "/p": { mcpServers: [] } }],
-    ["a project whose mcpServers is null or a string", { "/p": { mcpServers: null }, "/q": { mcpServers: "supervise" } }]
+    ["a project whose mcpServers is null or a string", {
+      "/p": { mcpServers: null },
+      "/q": { mcpServers: "supervise" }
+    }]
   ])("%s does not make the file unreadable: it is skipped", (_, odd) => {
     const projects = { ...odd, "/work": { mcpServers: { supervise: { type: "stdio", command: "x" } } } }
     const text = JSON.stringify({ projects, mcpServers: { supervise: http(URL_A) } }, null, 2)
@@ -141,19 +153,25 @@ describe("compare", () => {
     })
   })
 
-  it.each([["null", null], ["an array", []], ["a string", "x"]])("projects that is %s shadows nothing", (_, projects) => {
-    const text = JSON.stringify({ projects, mcpServers: { supervise: http(URL_A) } })
-    expect(ClaudeConfig.compare(text, supervise(URL_A))).toEqual({
-      _tag: "Present",
-      changes: [],
-      previousUrl: URL_A,
-      shadowedIn: []
-    })
-  })
+  it.each([["null", null], ["an array", []], ["a string", "x"]])(
+    "projects that is %s shadows nothing",
+    (_, projects) => {
+      const text = JSON.stringify({ projects, mcpServers: { supervise: http(URL_A) } })
+      expect(ClaudeConfig.compare(text, supervise(URL_A))).toEqual({
+        _tag: "Present",
+        changes: [],
+        previousUrl: URL_A,
+        shadowedIn: []
+      })
+    }
+  )
 
   it("a server name like an array index is not found in a project's mcpServers array", () => {
     const text = JSON.stringify({ projects: { "/p": { mcpServers: ["x"] } }, mcpServers: { "0": http(URL_A) } })
-    expect(ClaudeConfig.compare(text, supervise(URL_A, undefined, "0"))).toMatchObject({ _tag: "Present", shadowedIn: [] })
+    expect(ClaudeConfig.compare(text, supervise(URL_A, undefined, "0"))).toMatchObject({
+      _tag: "Present",
+      shadowedIn: []
+    })
   })
 
   it("a top-level mcpServers that is not an object holds no server, as Claude Code reads it", () => {
@@ -184,27 +202,48 @@ const notObject = fc.oneof(
 )
 const oddProject = fc.oneof(
   notObject,
-  fc.record({ mcpServers: notObject, allowedTools: fc.array(fc.string(), { maxLength: 2 }) }, { requiredKeys: ["mcpServers"] })
+  fc.record({ mcpServers: notObject, allowedTools: fc.array(fc.string(), { maxLength: 2 }) }, {
+    requiredKeys: ["mcpServers"]
+  })
 )
 const goodProject = fc.record({
-  mcpServers: fc.dictionary(fc.constantFrom(...NAMES), fc.oneof(fc.constant({ type: "stdio", command: "x" }), fc.jsonValue({ maxDepth: 1 })), { maxKeys: 3 }),
+  mcpServers: fc.dictionary(
+    fc.constantFrom(...NAMES),
+    fc.oneof(fc.constant({ type: "stdio", command: "x" }), fc.jsonValue({ maxDepth: 1 })),
+    { maxKeys: 3 }
+  ),
   allowedTools: fc.array(fc.string(), { maxLength: 2 })
 }, { requiredKeys: [] })
-const projectPath = fc.oneof(fc.constantFrom("/work", "/gone", "/home/node/x"), fc.string({ unit: "binary", maxLength: 12 }))
+const projectPath = fc.oneof(
+  fc.constantFrom("/work", "/gone", "/home/node/x"),
+  fc.string({ unit: "binary", maxLength: 12 })
+)
 /** Projects, each marked odd or not, in any order; paths distinct. */
 const projects = fc.uniqueArray(
-  fc.tuple(projectPath, fc.oneof(oddProject.map((value) => ({ odd: true as const, value })), goodProject.map((value) => ({ odd: false as const, value })))),
+  fc.tuple(
+    projectPath,
+    fc.oneof(
+      oddProject.map((value) => ({ odd: true as const, value })),
+      goodProject.map((value) => ({ odd: false as const, value }))
+    )
+  ),
   { selector: ([path]) => path, maxLength: 8 }
 )
 const entry = fc.oneof(
-  fc.constantFrom(http(URL_A), http(URL_B), http(URL_A, TOKEN), http("http://127.0.0.1:4318"), { type: "stdio", command: "x" }),
+  fc.constantFrom(http(URL_A), http(URL_B), http(URL_A, TOKEN), http("http://127.0.0.1:4318"), {
+    type: "stdio",
+    command: "x"
+  }),
   fc.jsonValue({ maxDepth: 1 })
 )
 const configWithOddProjects = fc.record({
   // Claude Code writes no top-level mcpServers until the first `add`, and accepts an odd one.
-  servers: fc.option(fc.oneof({ arbitrary: fc.dictionary(fc.constantFrom(...NAMES), entry, { maxKeys: 3 }), weight: 4 }, notObject), {
-    nil: undefined
-  }),
+  servers: fc.option(
+    fc.oneof({ arbitrary: fc.dictionary(fc.constantFrom(...NAMES), entry, { maxKeys: 3 }), weight: 4 }, notObject),
+    {
+      nil: undefined
+    }
+  ),
   projects,
   before: fc.boolean()
 })
@@ -216,7 +255,10 @@ const aPlan = fc.record({
 
 /** Claude Code's layout: two-space indentation, other keys around. */
 const render = (servers: unknown, projects: ReadonlyArray<readonly [string, unknown]>, before: boolean): string => {
-  const all: Array<[string, unknown]> = [["numStartups", 3], ["projects", Object.fromEntries(projects)], ["theme", "dark"]]
+  const all: Array<[string, unknown]> = [["numStartups", 3], ["projects", Object.fromEntries(projects)], [
+    "theme",
+    "dark"
+  ]]
   if (servers !== undefined) all.splice(before ? 0 : all.length, 0, ["mcpServers", servers])
   return JSON.stringify(Object.fromEntries(all), null, 2)
 }
@@ -233,7 +275,9 @@ describe("compare, with odd projects anywhere", () => {
       expect(found).toEqual(ClaudeConfig.compare(without, plan))
       if (found._tag !== "Unparsable") {
         expect(found.shadowedIn).toEqual(
-          projects.filter(([, p]) => !p.odd && Object.hasOwn(p.value.mcpServers ?? {}, plan.serverName)).map(([path]) => path)
+          projects.filter(([, p]) => !p.odd && Object.hasOwn(p.value.mcpServers ?? {}, plan.serverName)).map(([path]) =>
+            path
+          )
         )
       }
     },
@@ -277,10 +321,13 @@ describe("provisioning over a config with an odd project", () => {
         mcpServers: {}
       })
       const run = (url: string) =>
-        Effect.flatMap(Smolvm.makeTest(Model.handler(state)), (fake) =>
-          ProvisionSupervise.provisionSupervise(Plans.planOf({ url }), "bottle-1").pipe(
-            Effect.provide(fake.layer)
-          ))
+        Effect.flatMap(
+          Smolvm.makeTest(Model.handler(state)),
+          (fake) =>
+            ProvisionSupervise.provisionSupervise(Plans.planOf({ url }), "bottle-1").pipe(
+              Effect.provide(fake.layer)
+            )
+        )
       expect(yield* run(URL_A)).toMatchObject({ _tag: "Registered" })
       expect(yield* run(URL_A)).toMatchObject({ _tag: "Unchanged", execs: 1 })
       expect(yield* run(URL_B)).toMatchObject({ _tag: "Replaced", previousUrl: URL_A, changed: ["url"] })

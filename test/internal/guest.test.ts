@@ -33,11 +33,14 @@ describe("the guest's user switch", () => {
     expect(run.stdout).toBe(`${me}\na b|$HOME|`)
   })
 
-  it.runIf(canSwitch)("switches to the agent with runuser when exec lands as root (bare VM) [needs root + node user]", () => {
-    const run = runSwitch("node", ["sh", "-c", "id -un; printf '%s' \"$1\"", "x", "it's \"quoted\""])
-    expect(run.stderr).toBe("")
-    expect(run.stdout).toBe("node\nit's \"quoted\"")
-  })
+  it.runIf(canSwitch)(
+    "switches to the agent with runuser when exec lands as root (bare VM) [needs root + node user]",
+    () => {
+      const run = runSwitch("node", ["sh", "-c", "id -un; printf '%s' \"$1\"", "x", "it's \"quoted\""])
+      expect(run.stderr).toBe("")
+      expect(run.stdout).toBe("node\nit's \"quoted\"")
+    }
+  )
 
   it.runIf(canSwitch)("falls back to su where util-linux runuser is missing [needs root + node user]", () => {
     const bin = mkdtempSync(join(tmpdir(), "no-runuser-"))

@@ -26,7 +26,11 @@ const awks: ReadonlyArray<readonly [string, string | undefined]> = [
 ]
 
 /** Token characters a bearer token may hold: any visible ASCII, quotes and backslashes included. */
-const token = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 })
+const token = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 40
+})
 const authKey = fc.constantFrom("Authorization", "authorization", "AUTHORIZATION", "AuThOrIzAtIoN")
 const value = (tok: string) =>
   fc.oneof(

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import * as ClaudeConfig from "../../src/internal/claudeConfig.js"
 import * as Guest from "../../src/internal/guest.js"
-import * as Model from "../support/claudeModel.js"
 import { AbsolutePath, makeAgentPlan } from "../../src/SupervisePlan.js"
 import { onCI } from "../e2e/prerequisites.js"
+import * as Model from "../support/claudeModel.js"
 import { planOf } from "../support/plans.js"
 
 // The config read is plain sh + wc + cat + awk run by the guest: test it with
@@ -49,14 +49,20 @@ const server = fc.oneof(
 )
 const servers = fc.dictionary(serverName, server, { maxKeys: 4 })
 const project = fc.record(
-  { mcpServers: servers, allowedTools: fc.array(fc.string(), { maxLength: 2 }), history: fc.jsonValue({ maxDepth: 2 }) },
+  {
+    mcpServers: servers,
+    allowedTools: fc.array(fc.string(), { maxLength: 2 }),
+    history: fc.jsonValue({ maxDepth: 2 })
+  },
   { requiredKeys: [] }
 )
 /** A config with the user-scope servers anywhere among other keys, and projects with local-scope servers. */
 const config = fc.tuple(
   // Claude Code writes no top-level mcpServers until the first `claude mcp add`.
   fc.option(servers, { nil: undefined, freq: 4 }),
-  fc.dictionary(fc.string().filter((k) => k !== "mcpServers" && k !== "projects"), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+  fc.dictionary(fc.string().filter((k) => k !== "mcpServers" && k !== "projects"), fc.jsonValue({ maxDepth: 3 }), {
+    maxKeys: 5
+  }),
   fc.option(fc.dictionary(fc.string({ unit: "binary" }), project, { maxKeys: 5 }), { nil: undefined }),
   fc.nat()
 ).map(([mcpServers, other, projects, at]) => {
@@ -65,18 +71,26 @@ const config = fc.tuple(
   if (mcpServers !== undefined) entries.splice((at >> 3) % (entries.length + 1), 0, ["mcpServers", mcpServers])
   return { mcpServers, text: JSON.stringify(Object.fromEntries(entries), null, 2) }
 })
-const plan = fc.record({ url: fc.constantFrom(...URLS), token: fc.option(fc.constantFrom(...TOKENS), { nil: undefined }) })
+const plan = fc.record({
+  url: fc.constantFrom(...URLS),
+  token: fc.option(fc.constantFrom(...TOKENS), { nil: undefined })
+})
   .chain((p) => fc.constantFrom("supervise", "other").map((name) => planOf({ ...p, serverName: name })))
 
 describe("the guest's config read", () => {
-  it.prop("at or under the limit it prints the file as it is, every Authorization value scrubbed", [config, fc.option(fc.constantFrom(...TOKENS), { nil: undefined })], ([{ text }, token]) => {
+  it.prop("at or under the limit it prints the file as it is, every Authorization value scrubbed", [
+    config,
+    fc.option(fc.constantFrom(...TOKENS), { nil: undefined })
+  ], ([{ text }, token]) => {
     const home = homeWith(text)
     const run = read(Buffer.byteLength(text), "supervise", home, {}, token)
     expect(run.status).toBe(0)
     expect(run.stdout).toBe(`${Model.scrubbed(text, token)}\n`)
     for (const t of TOKENS) expect(run.stdout).not.toContain(t)
     expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${join(home, ".claude.json")}\n`)
-    expect(Guest.readFileOf(makeAgentPlan({ home: AbsolutePath.make(home) }), run.stderr)).toBe(join(home, ".claude.json"))
+    expect(Guest.readFileOf(makeAgentPlan({ home: AbsolutePath.make(home) }), run.stderr)).toBe(
+      join(home, ".claude.json")
+    )
   }, { fastCheck: { numRuns: 25 } })
 
   it.prop(
@@ -98,7 +112,9 @@ describe("the guest's config read", () => {
 
   it("a file of tens of MB comes back as its servers and the shadowing project only", () => {
     const projects: Record<string, unknown> = {}
-    for (let i = 0; i < 80_000; i++) projects[`/work/repo-${i}`] = { allowedTools: [], mcpServers: {}, exampleFiles: ["a.ts"] }
+    for (let i = 0; i < 80_000; i++) {
+      projects[`/work/repo-${i}`] = { allowedTools: [], mcpServers: {}, exampleFiles: ["a.ts"] }
+    }
     projects["/work/repo-7"] = { mcpServers: { supervise: { type: "stdio", command: "x" } } }
     const servers = { supervise: { type: "http", url: "http://127.0.0.1:4318/" } }
     const text = JSON.stringify({ numStartups: 9, projects, mcpServers: servers }, null, 2)
@@ -265,11 +281,15 @@ describe("the file the guest's config read takes", () => {
         stat: (file) => Model.nodeFs.stat(resolve(cwd, file)),
         readdir: (d) => Model.nodeFs.readdir(resolve(cwd, d))
       }
-      const run = spawnSync(shell[0]!, [...shell.slice(1), "-c", Guest.READ, "bottle-supervise", "999999", "supervise"], {
-        cwd,
-        encoding: "utf8",
-        env: { PATH: `${shim}:${path}`, ...env }
-      })
+      const run = spawnSync(
+        shell[0]!,
+        [...shell.slice(1), "-c", Guest.READ, "bottle-supervise", "999999", "supervise"],
+        {
+          cwd,
+          encoding: "utf8",
+          env: { PATH: `${shim}:${path}`, ...env }
+        }
+      )
       const picked = Model.pickConfigFile(env, relativeToCwd)
       expect(run.stderr).toBe(`${Guest.READ_FILE_MARK}${picked}\n`)
       expect(run.stdout).toBe(`CAT ${picked}\n`)
@@ -277,13 +297,19 @@ describe("the file the guest's config read takes", () => {
   }
 
   it("a legacy ~/.claude/.config.json is read whole, even next to a ~/.claude.json, and in part past the limit", () => {
-    const home = homeWith(JSON.stringify({ mcpServers: { supervise: { type: "http", url: "http://new:1/" } } }, null, 2))
+    const home = homeWith(
+      JSON.stringify({ mcpServers: { supervise: { type: "http", url: "http://new:1/" } } }, null, 2)
+    )
     mkdirSync(join(home, ".claude"))
-    const legacy = JSON.stringify({
-      numStartups: 3,
-      mcpServers: { supervise: { type: "http", url: "http://legacy:1/" } },
-      projects: { "/w": { mcpServers: { supervise: {} } } }
-    }, null, 2)
+    const legacy = JSON.stringify(
+      {
+        numStartups: 3,
+        mcpServers: { supervise: { type: "http", url: "http://legacy:1/" } },
+        projects: { "/w": { mcpServers: { supervise: {} } } }
+      },
+      null,
+      2
+    )
     writeFileSync(join(home, ".claude", ".config.json"), legacy)
     expect(read(Guest.READ_WHOLE_LIMIT, "supervise", home).stdout).toBe(`${legacy}\n`)
     const part = read(10, "supervise", home)
@@ -297,7 +323,9 @@ describe("the file the guest's config read takes", () => {
   it("CLAUDE_CODE_CUSTOM_OAUTH_URL in the guest's environment reads .claude-custom-oauth.json", () => {
     const home = homeWith("{}\n")
     writeFileSync(join(home, ".claude-custom-oauth.json"), `{"oauth": true}\n`)
-    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", home, { CLAUDE_CODE_CUSTOM_OAUTH_URL: "https://login.example.test/" })
+    const run = read(Guest.READ_WHOLE_LIMIT, "supervise", home, {
+      CLAUDE_CODE_CUSTOM_OAUTH_URL: "https://login.example.test/"
+    })
     expect(run.stdout).toBe(`{"oauth": true}\n`)
   })
 })

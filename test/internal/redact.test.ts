@@ -8,12 +8,15 @@ const token = fc.stringMatching(/^[\x21-\x7e]{8,40}$/)
 describe("redaction", () => {
   it.prop(
     "an unknown token in a credential header never survives, whatever it holds",
-    [token, fc.constantFrom(
-      (t: string) => `    Authorization: Bearer ${t}`,
-      (t: string) => `{"headers":{"Authorization":"Bearer ${t}"}}`,
-      (t: string) => `authorization=${t}`,
-      (t: string) => `curl -H 'Authorization: ${t}' http://x`
-    )],
+    [
+      token,
+      fc.constantFrom(
+        (t: string) => `    Authorization: Bearer ${t}`,
+        (t: string) => `{"headers":{"Authorization":"Bearer ${t}"}}`,
+        (t: string) => `authorization=${t}`,
+        (t: string) => `curl -H 'Authorization: ${t}' http://x`
+      )
+    ],
     ([secret, shape]) => {
       const text = `before\n${shape(secret)}\nafter`
       const shown = scrub(text)
@@ -27,8 +30,19 @@ describe("redaction", () => {
     "a URL's userinfo never survives, in any scheme that has one, whatever it holds (spaces and @ included)",
     [
       fc.constantFrom(
-        "http://", "https://", "HTTP://", "ws://", "http:", "https:\\\\", "http:/\\", "ftp:/\\/", "http:\\\\/", "_http://",
-        "xhttps:/", "git+ssh://", "postgres://"
+        "http://",
+        "https://",
+        "HTTP://",
+        "ws://",
+        "http:",
+        "https:\\\\",
+        "http:/\\",
+        "ftp:/\\/",
+        "http:\\\\/",
+        "_http://",
+        "xhttps:/",
+        "git+ssh://",
+        "postgres://"
       ),
       fc.stringMatching(/^[a-z0-9._~!$&'()*+,;=% -]{0,12}$/),
       fc.stringMatching(/^[A-Z0-9 ._~!$&'()*+,;=:%@\\\t-]{6,24}$/).map((p) => `PW${p}`),

@@ -99,7 +99,9 @@ describe("exec slots and writer locks (test layer)", () => {
       )
       expect(ms).toBeLessThan(1_500)
       expect(outcome).toMatchObject({ _tag: "Failed", execs: 0, error: { reason: "Timeout" } })
-      if (outcome._tag === "Failed") expect(outcome.error.message).toContain("waiting for another provisioning of this bottle")
+      if (outcome._tag === "Failed") {
+        expect(outcome.error.message).toContain("waiting for another provisioning of this bottle")
+      }
       yield* Fiber.interrupt(stuck)
     }))
 })

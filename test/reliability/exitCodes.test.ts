@@ -51,7 +51,11 @@ describe("exit codes 1..255 through the live machineExec", () => {
         expect(error).toBeInstanceOf(ExecFailed)
         if (!(error instanceof ExecFailed)) continue
         const expected = guestReason(code)
-        expect({ code, reason: error.reason, signal: error.signal }).toEqual({ code, ...expected, signal: expected.signal })
+        expect({ code, reason: error.reason, signal: error.signal }).toEqual({
+          code,
+          ...expected,
+          signal: expected.signal
+        })
         expect(error.exitCode).toBe(code)
         expect(error.transient).toBe(false)
         expect(error.stderr).toBe(`guest says ${code}\n`)
@@ -80,7 +84,10 @@ describe("exit codes 1..255 through the live machineExec", () => {
       for (const [i, error] of errors.entries()) {
         const code = i + 1
         if (!(error instanceof ExecFailed)) throw new Error(`code ${code}: ${String(error)}`)
-        expect({ code, reason: error.reason }).toEqual({ code, reason: code === 1 ? "SmolvmError" : guestReason(code).reason })
+        expect({ code, reason: error.reason }).toEqual({
+          code,
+          reason: code === 1 ? "SmolvmError" : guestReason(code).reason
+        })
       }
     })))
 
@@ -95,7 +102,9 @@ describe("exit codes 1..255 through the live machineExec", () => {
       expect(timedOut).toMatchObject({ reason: "Timeout", exitCode: 124, detail: "smolvm's --timeout of 300ms fired" })
       expect(survivors(slow.pids())).toEqual([])
       const said = rig.machine("said", { code: 124, stderr: "command timed out after 5000ms\n" })
-      const saidSo = yield* Effect.flip(exec(said.name, ["x"], { timeout: "30 seconds" })).pipe(Effect.provide(rig.layer()))
+      const saidSo = yield* Effect.flip(exec(said.name, ["x"], { timeout: "30 seconds" })).pipe(
+        Effect.provide(rig.layer())
+      )
       expect(saidSo).toMatchObject({ reason: "Timeout", exitCode: 124, detail: "smolvm's --timeout of 30s fired" })
       expect(saidSo.message).toContain("command timed out after 5000ms")
     })))
@@ -105,7 +114,10 @@ describe("smolvm's spawn failures", () => {
   it("only a missing command (os error 2) is GuestCommandNotFound; a refused spawn keeps smolvm's words", () => {
     const spawnFailed = (why: string) =>
       classify("b", 1, `Error: agent operation failed: vm exec: failed to spawn command: ${why}\n`, false)
-    expect(spawnFailed("No such file or directory (os error 2)")).toEqual({ _tag: "Failure", reason: "GuestCommandNotFound" })
+    expect(spawnFailed("No such file or directory (os error 2)")).toEqual({
+      _tag: "Failure",
+      reason: "GuestCommandNotFound"
+    })
     expect(spawnFailed("Permission denied (os error 13)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
     expect(spawnFailed("Not a directory (os error 20)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
     const error = new ExecFailed({
@@ -143,7 +155,14 @@ describe("classification properties", () => {
       const verdict = classify("b", code, stderr, deadlineReached)
       expect(verdict._tag === "Success").toBe(code === 0)
       if (verdict._tag === "Failure") {
-        const error = new ExecFailed({ target: "b", argv: ["x"], reason: verdict.reason, exitCode: code, stdout: "", stderr })
+        const error = new ExecFailed({
+          target: "b",
+          argv: ["x"],
+          reason: verdict.reason,
+          exitCode: code,
+          stdout: "",
+          stderr
+        })
         expect(error.message.length).toBeGreaterThan(10)
         if (error.transient) {
           expect(code).toBe(1)
@@ -193,10 +212,12 @@ describe("smolvm's words vs the guest's", () => {
       _tag: "Failure",
       reason: "MachineNotRunning"
     })
-    expect(classify("b", 1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual({
-      _tag: "Failure",
-      reason: "SmolvmError"
-    })
+    expect(classify("b", 1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual(
+      {
+        _tag: "Failure",
+        reason: "SmolvmError"
+      }
+    )
     // An `Error:` line after other output is the guest's, however it reads.
     const late = "guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n"
     expect(classify("b", 1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit" })
@@ -237,9 +258,14 @@ describe("every failure class has a clear message", () => {
     new ExecFailed({ target: "bottle-1", argv: ["claude", "mcp"], reason, stdout: "", stderr: "", ...extra }).message
 
   it("binary missing / not executable", () => {
-    expect(new SmolvmNotFound({ binary: "/opt/smolvm", reason: "NotFound", detail: "spawn /opt/smolvm ENOENT" }).message)
+    expect(
+      new SmolvmNotFound({ binary: "/opt/smolvm", reason: "NotFound", detail: "spawn /opt/smolvm ENOENT" }).message
+    )
       .toBe(`the smolvm binary "/opt/smolvm" was not found (set SMOLVM_BIN to its path): spawn /opt/smolvm ENOENT`)
-    expect(new SmolvmNotFound({ binary: "/opt/smolvm", reason: "PermissionDenied", detail: "spawn /opt/smolvm EACCES" }).message)
+    expect(
+      new SmolvmNotFound({ binary: "/opt/smolvm", reason: "PermissionDenied", detail: "spawn /opt/smolvm EACCES" })
+        .message
+    )
       .toContain("is not executable")
   })
 
@@ -249,11 +275,17 @@ describe("every failure class has a clear message", () => {
     )
     expect(failed("MachineNotRunning", { exitCode: 1, stderr: "Error: ... machine 'bottle-1' is not running.\n" }))
       .toContain(`machine "bottle-1" is not running`)
-    expect(failed("GuestCommandNotFound", { exitCode: 1 })).toBe(`the command "claude" does not exist on machine "bottle-1"`)
+    expect(failed("GuestCommandNotFound", { exitCode: 1 })).toBe(
+      `the command "claude" does not exist on machine "bottle-1"`
+    )
     expect(failed("RunuserRefused", { exitCode: 1 })).toContain("runuser was refused")
-    expect(failed("NonZeroExit", { exitCode: 3, stderr: "boom" })).toBe(`guest command exited 3 on machine "bottle-1": boom`)
+    expect(failed("NonZeroExit", { exitCode: 3, stderr: "boom" })).toBe(
+      `guest command exited 3 on machine "bottle-1": boom`
+    )
     expect(failed("GuestSignal", { exitCode: 137, signal: "SIGKILL" })).toContain("killed by SIGKILL")
-    expect(failed("ClientSignal", { signal: "SIGKILL" })).toBe(`the smolvm client was killed by SIGKILL on machine "bottle-1"`)
+    expect(failed("ClientSignal", { signal: "SIGKILL" })).toBe(
+      `the smolvm client was killed by SIGKILL on machine "bottle-1"`
+    )
     expect(failed("Timeout", { detail: "gave up after 1s" })).toBe(`timed out on machine "bottle-1" (gave up after 1s)`)
     expect(failed("UnexpectedOutput", { exitCode: 0, detail: "/home/node/.claude.json is not a JSON config" })).toBe(
       `the command on machine "bottle-1" printed output this library does not understand (/home/node/.claude.json is not a JSON config)`
@@ -274,7 +306,10 @@ describe("every failure class has a clear message", () => {
               stdout: `{"mcpServers":{},"pad":"${"x".repeat(9 * 1024 * 1024)}"}`,
               stderr: `${Guest.STEP_MARK}read\n`
             }
-            : { exitCode: 0, stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n" }
+            : {
+              exitCode: 0,
+              stdout: "Added HTTP MCP server supervise with URL: http://127.0.0.1:4318/ to user config\n"
+            }
         )
       )
       const outcome = yield* provisionSupervise(planOf({ url: "http://127.0.0.1:4318/" }), "bottle-1").pipe(

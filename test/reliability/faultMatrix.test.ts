@@ -25,7 +25,7 @@ const notRunning = (name: string) =>
   `Error: agent operation failed: connect: machine '${name}' is not running. Use 'smolvm machine start --name ${name}' first.`
 
 /** `gc()` without starting node with --expose-gc (tests only). */
-const exposeGc = (): (() => void) => {
+const exposeGc = (): () => void => {
   v8.setFlagsFromString("--expose-gc")
   const gc: unknown = vm.runInNewContext("gc")
   return typeof gc === "function" ? () => void gc() : () => undefined
@@ -182,7 +182,12 @@ describe("fault matrix: the client dies", () => {
       const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["true"], { timeout: "30 seconds" }))).pipe(
         Effect.provide(rig.layer())
       )
-      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "ClientSignal", signal: "SIGKILL", stdout: "partial out" })
+      expect(error).toMatchObject({
+        _tag: "ExecFailed",
+        reason: "ClientSignal",
+        signal: "SIGKILL",
+        stdout: "partial out"
+      })
       expect(error.message).toContain("killed by SIGKILL")
       expect(ms).toBeLessThan(3_000)
       expect(m.pids()).toHaveLength(2)
@@ -249,14 +254,18 @@ describe("fault matrix: retries on boot races", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const m = rig.machine("ghost", { code: 1, stderr: "Error: vm not found: ghost\n" })
-      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(
+        Effect.provide(rig.layer())
+      )
       const error = expectFailed(outcome)
       expect(error.reason).toBe("MachineNotFound")
       expect(error.message).toBe(`smolvm has no machine named "ghost": Error: vm not found: ghost`)
       expect(execsOf(outcome)).toBe(1)
       expect(m.calls()).toHaveLength(1)
       // With no scenario at all the fixture answers like smolvm for a machine it does not know.
-      const none = yield* provisionSupervise(plan, "nobody", { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const none = yield* provisionSupervise(plan, "nobody", { timeout: "10 seconds" }).pipe(
+        Effect.provide(rig.layer())
+      )
       expect(expectFailed(none).reason).toBe("MachineNotFound")
       expect(execsOf(none)).toBe(1)
     })))
@@ -265,7 +274,9 @@ describe("fault matrix: retries on boot races", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const m = rig.machine("exit3", { code: 3, stderr: "boom\n" })
-      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(
+        Effect.provide(rig.layer())
+      )
       expect(expectFailed(outcome)).toMatchObject({ reason: "NonZeroExit", exitCode: 3 })
       expect(execsOf(outcome)).toBe(1)
       expect(m.calls()).toHaveLength(1)
@@ -275,20 +286,41 @@ describe("fault matrix: retries on boot races", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const cases = [
-        { name: "runuser", code: 1, stderr: "runuser: may not be used by non-root users\n", reason: "RunuserRefused", words: "runuser was refused" },
+        {
+          name: "runuser",
+          code: 1,
+          stderr: "runuser: may not be used by non-root users\n",
+          reason: "RunuserRefused",
+          words: "runuser was refused"
+        },
         {
           name: "nocmd",
           code: 1,
-          stderr: "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n",
+          stderr:
+            "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n",
           reason: "GuestCommandNotFound",
           words: "does not exist"
         },
-        { name: "usage", code: 2, stderr: "error: unexpected argument '--secret-env' found\n\nUsage: smolvm machine exec [OPTIONS]\n", reason: "SmolvmUsage", words: "is this smolvm too old?" },
-        { name: "other", code: 1, stderr: "Error: agent operation failed: disk full\n", reason: "SmolvmError", words: "smolvm could not run the command" }
+        {
+          name: "usage",
+          code: 2,
+          stderr: "error: unexpected argument '--secret-env' found\n\nUsage: smolvm machine exec [OPTIONS]\n",
+          reason: "SmolvmUsage",
+          words: "is this smolvm too old?"
+        },
+        {
+          name: "other",
+          code: 1,
+          stderr: "Error: agent operation failed: disk full\n",
+          reason: "SmolvmError",
+          words: "smolvm could not run the command"
+        }
       ] as const
       for (const c of cases) {
         const m = rig.machine(c.name, { code: c.code, stderr: c.stderr })
-        const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+        const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(
+          Effect.provide(rig.layer())
+        )
         const error = expectFailed(outcome)
         expect(error.reason).toBe(c.reason)
         expect(error.message).toContain(c.words)
@@ -302,7 +334,9 @@ describe("fault matrix: retries on boot races", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const m = rig.machine("noclaude", { code: 127, stderr: "sh: 2: exec: claude: not found\n" })
-      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+      const outcome = yield* provisionSupervise(plan, m.name, { timeout: "10 seconds" }).pipe(
+        Effect.provide(rig.layer())
+      )
       const error = expectFailed(outcome)
       expect(error.reason).toBe("GuestCommandNotFound")
       expect(error.message).toBe(
@@ -315,7 +349,9 @@ describe("fault matrix: retries on boot races", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       for (const bad of ["", "-x", "a--b", "bad name", "x".repeat(129), "trailing-", "../etc"]) {
-        const outcome = yield* provisionSupervise(plan, bad, { timeout: "10 seconds" }).pipe(Effect.provide(rig.layer()))
+        const outcome = yield* provisionSupervise(plan, bad, { timeout: "10 seconds" }).pipe(
+          Effect.provide(rig.layer())
+        )
         const error = expectFailed(outcome)
         expect(error.reason).toBe("InvalidTarget")
         expect(error.message).toContain("invalid machine name")
@@ -409,9 +445,10 @@ describe("fault matrix: output", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const m = rig.machine("flood-timed", { mode: "flood", bytes: 100_000_000 })
-      const [result, ms] = yield* timed(exec(m.name, ["yes"], { maxOutputBytes: 1024 * 1024, timeout: "60 seconds" })).pipe(
-        Effect.provide(rig.layer())
-      )
+      const [result, ms] = yield* timed(exec(m.name, ["yes"], { maxOutputBytes: 1024 * 1024, timeout: "60 seconds" }))
+        .pipe(
+          Effect.provide(rig.layer())
+        )
       expect(result.truncated).toBe(true)
       expect(result.stdout.endsWith("xxxx\nEND\n")).toBe(true)
       expect(ms).toBeLessThan(30_000)

@@ -16,7 +16,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -38,13 +38,14 @@ import * as Guest from "../../src/internal/guest.js"
 import * as BottleLogger from "../../src/Logger.js"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
 import * as Sandbox from "../../src/Sandbox.js"
-import { ClientNotFound, ExecFailed } from "../../src/SandboxError.js"
+import type { ClientNotFound } from "../../src/SandboxError.js"
+import { ExecFailed } from "../../src/SandboxError.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
+import { buildBin, runBin, show } from "../cli/support.js"
 import { gated, gatedOn, type Setup } from "../e2e/prerequisites.js"
 import * as AgentView from "../support/agentView.js"
 import { isRoot, makeGuest, type StandinGuest } from "../support/standin.js"
-import { buildBin, runBin, show } from "../cli/support.js"
 import { type Job, TOKEN_ENV } from "./launcherChild.js"
 import { timed, waitFor } from "./rig.js"
 
@@ -92,8 +93,10 @@ const provisionOn = (
   token: string | undefined,
   timeout: Duration.DurationInput = "90 seconds"
 ) =>
-  Effect.flatMap(guest.plan({ agentUrl, token }), (plan) =>
-    ProvisionSupervise.provisionSupervise(plan, guest.name, { timeout })).pipe(Effect.provide(liveOn(guest)))
+  Effect.flatMap(
+    guest.plan({ agentUrl, token }),
+    (plan) => ProvisionSupervise.provisionSupervise(plan, guest.name, { timeout })
+  ).pipe(Effect.provide(liveOn(guest)))
 
 /** The agent's user config, parsed: fails the test when it is not valid JSON. */
 const readConfig = (file: string): unknown => JSON.parse(fs.readFileSync(file, "utf8"))
@@ -106,7 +109,9 @@ const urlIn = (file: string): Effect.Effect<string, AgentView.AgentViewError> =>
  * long guest scripts) left out: what a failed assertion can print (Effect's errors are iterable,
  * which vitest's printer follows forever).
  */
-const plain = (outcome: ProvisionSupervise.ProvisionOutcome | ProvisionSupervise.VerifyOutcome | undefined): unknown => {
+const plain = (
+  outcome: ProvisionSupervise.ProvisionOutcome | ProvisionSupervise.VerifyOutcome | undefined
+): unknown => {
   if (outcome === undefined) return undefined
   if (outcome._tag !== "Failed") {
     const data: unknown = JSON.parse(JSON.stringify(outcome))
@@ -177,7 +182,10 @@ const startChild = (job: Job, token: string | undefined): { child: ChildProcess;
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
   const done = new Promise<ChildRun>((resolve) => {
-    child.on("error", (error) => resolve({ code: null, signal: null, stdout, stderr: `${stderr}\nspawn error: ${error.message}` }))
+    child.on(
+      "error",
+      (error) => resolve({ code: null, signal: null, stdout, stderr: `${stderr}\nspawn error: ${error.message}` })
+    )
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
   return { child, done }
@@ -211,7 +219,9 @@ const within = (run: { child: ChildProcess; done: Promise<ChildRun> }, ms: numbe
     new Promise<ChildRun>((resolve) =>
       setTimeout(() => {
         run.child.kill("SIGKILL")
-        void run.done.then((ended) => resolve({ ...ended, stderr: `${ended.stderr}\n(killed by the test after ${ms} ms)` }))
+        void run.done.then((ended) =>
+          resolve({ ...ended, stderr: `${ended.stderr}\n(killed by the test after ${ms} ms)` })
+        )
       }, ms).unref()
     )
   ])
@@ -225,9 +235,21 @@ const realGuest = (setup: Setup, name = "bottle-h21") =>
 describe("1. values of E2BIG size", () => {
   const huge = "x".repeat(200 * 1024)
   const cases = [
-    { field: "agentUrl", raw: { supervisePlan: { agentUrl: `http://127.0.0.1:4318/${huge}` } }, words: "must be at most 4096 characters" },
-    { field: "home", raw: { supervisePlan: { agentUrl: URL_A }, agent: { home: `/${huge}` } }, words: "must be at most 4096 characters (PATH_MAX)" },
-    { field: "configDir", raw: { supervisePlan: { agentUrl: URL_A }, agent: { configDir: `/${huge}` } }, words: "must be at most 4096 characters (PATH_MAX)" }
+    {
+      field: "agentUrl",
+      raw: { supervisePlan: { agentUrl: `http://127.0.0.1:4318/${huge}` } },
+      words: "must be at most 4096 characters"
+    },
+    {
+      field: "home",
+      raw: { supervisePlan: { agentUrl: URL_A }, agent: { home: `/${huge}` } },
+      words: "must be at most 4096 characters (PATH_MAX)"
+    },
+    {
+      field: "configDir",
+      raw: { supervisePlan: { agentUrl: URL_A }, agent: { configDir: `/${huge}` } },
+      words: "must be at most 4096 characters (PATH_MAX)"
+    }
   ] as const
 
   for (const { field, raw, words } of cases) {
@@ -278,10 +300,15 @@ describe("1. values of E2BIG size", () => {
         fs.writeFileSync(binary, `#!/bin/sh\necho ran > '${ran}'\n`, { mode: 0o755 })
         const layer = Smolvm.layerWith({ binary }).pipe(Layer.provide(NodeContext.layer))
         const smolvmError = yield* Effect.flip(
-          Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["echo", huge])).pipe(Effect.provide(layer))
+          Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("bottle-1", ["echo", huge])).pipe(
+            Effect.provide(layer)
+          )
         )
         const sandboxError = yield* Effect.flip(
-          Effect.flatMap(Sandbox.Sandbox, (sandbox) => sandbox.exec("bottle-1", ["sh", "-c", "true", huge], { user: "node" }))
+          Effect.flatMap(
+            Sandbox.Sandbox,
+            (sandbox) => sandbox.exec("bottle-1", ["sh", "-c", "true", huge], { user: "node" })
+          )
             .pipe(Effect.provide(layer))
         )
         for (const error of [smolvmError, sandboxError]) {
@@ -347,7 +374,9 @@ gated("2. a hostile guest's output", "root", (title, setup) =>
 
           // provisionSupervise: the add fails with the hostile words.
           mode("add-fails")
-          const provisioned = yield* Effect.promise(() => within(startChild(jobFor(guest, "provision", URL_A), token), 120_000))
+          const provisioned = yield* Effect.promise(() =>
+            within(startChild(jobFor(guest, "provision", URL_A), token), 120_000)
+          )
           expect(provisioned.code, shown(provisioned)).toBe(0)
           const failed = provisionOutcomeOf(provisioned)
           expectOutcome(failed, { _tag: "Failed", error: { reason: "NonZeroExit" } }, shown(provisioned))
@@ -356,22 +385,28 @@ gated("2. a hostile guest's output", "root", (title, setup) =>
           // The hostile words reached the warning, escaped: shown, not obeyed.
           const warning = provisioned.stderr.split("\n").find((line) => line.includes(" warning: "))
           expect(warning, shown(provisioned)).toMatch(
-            new RegExp(`^bottle-supervise\\[${guest.name}\\] warning: registering the supervise MCP server failed \\(exit 1: `)
+            new RegExp(
+              `^bottle-supervise\\[${guest.name}\\] warning: registering the supervise MCP server failed \\(exit 1: `
+            )
           )
           expect(warning).toContain(String.raw`\u001b[2J\u001b]0;pwned\u0007wiping\rdone\n${FORGED}`)
           expectLogSafe(provisioned.stderr)
-          for (const [what, text] of Object.entries({
-            "ExecFailed.message": failed.error.message,
-            hint: failed.hint,
-            target: failed.target,
-            serverName: failed.serverName,
-            url: failed.url
-          })) expectShownSafely(what, text)
+          for (
+            const [what, text] of Object.entries({
+              "ExecFailed.message": failed.error.message,
+              hint: failed.hint,
+              target: failed.target,
+              serverName: failed.serverName,
+              url: failed.url
+            })
+          ) expectShownSafely(what, text)
           expect(provisioned.stderr + provisioned.stdout).not.toContain(token)
 
           // verifySupervise: the health check's Issue is hostile.
           mode("get-unreachable")
-          const checked = yield* Effect.promise(() => within(startChild(jobFor(guest, "verify", URL_A), token), 120_000))
+          const checked = yield* Effect.promise(() =>
+            within(startChild(jobFor(guest, "verify", URL_A), token), 120_000)
+          )
           const unreachable = verifyOutcomeOf(checked)
           expectOutcome(unreachable, { _tag: "Unreachable" }, shown(checked))
           if (unreachable?._tag !== "Unreachable") return
@@ -413,7 +448,18 @@ gated("2. a hostile guest's output", "root", (title, setup) =>
         })
         const token = randomToken()
         const env = { SMOLVM_BIN: guest.binary, SUPERVISE_TOKEN: token }
-        const flags = ["--machine", guest.name, "--url", URL_A, "--token-env", "SUPERVISE_TOKEN", "--user", guest.user.name, "--home", guest.home]
+        const flags = [
+          "--machine",
+          guest.name,
+          "--url",
+          URL_A,
+          "--token-env",
+          "SUPERVISE_TOKEN",
+          "--user",
+          guest.user.name,
+          "--home",
+          guest.home
+        ]
         const cases = [
           ["add-fails", "provision", "Failed"],
           ["get-unreachable", "verify", "Unreachable"],
@@ -424,7 +470,9 @@ gated("2. a hostile guest's output", "root", (title, setup) =>
           const human = yield* Effect.promise(() => runBin(bin, [command, ...flags], env))
           expect(human.code, `${mode}, human: ${show(human)}`).toBe(1)
           expect(human.stdout).toContain(`${tag}: `)
-          for (const line of `${human.stdout}${human.stderr}`.split("\n")) expectShownSafely(`${mode}, human: ${JSON.stringify(line)}`, line)
+          for (const line of `${human.stdout}${human.stderr}`.split("\n")) {
+            expectShownSafely(`${mode}, human: ${JSON.stringify(line)}`, line)
+          }
           const json = yield* Effect.promise(() => runBin(bin, [command, ...flags, "--json"], env))
           expect(json.code, `${mode}, --json: ${show(json)}`).toBe(1)
           // One JSON object on one line: no raw control character, the guest's words escaped by JSON itself.
@@ -440,19 +488,26 @@ gated("2. a hostile guest's output", "root", (title, setup) =>
     it.effect("a guest whose own last stderr line is hostile: ExecFailed.message shows it escaped, on its one line", () =>
       Effect.gen(function*() {
         const fake = yield* Smolvm.makeTest(() =>
-          Effect.succeed({ exitCode: 3, stderr: `\u001b]0;pwned\u0007oops\u2028x\r\n\u001b[2K\r${FORGED}\u0085\u009b31m` })
+          Effect.succeed({
+            exitCode: 3,
+            stderr: `\u001b]0;pwned\u0007oops\u2028x\r\n\u001b[2K\r${FORGED}\u0085\u009b31m`
+          })
         )
         const plan = Effect.runSync(SupervisePlan.decode({ supervisePlan: { agentUrl: URL_A } }))
         const [outcome, logs] = yield* BottleLogger.capture(
           ProvisionSupervise.provisionSupervise(plan, "bottle-1").pipe(Effect.provide(fake.layer))
         )
         expectOutcome(outcome, { _tag: "Failed" })
-        if (outcome._tag !== "Failed") return
+        if (outcome._tag !== "Failed") {
+          return
+        }
         expect(outcome.error.message).toBe(
           String.raw`guest command exited 3 on machine "bottle-1": \u001b[2K\r${FORGED}\u0085\u009b31m`
         )
         expectShownSafely("ExecFailed.message", outcome.error.message)
-        const warning = logs.find((log) => log.level === "WARN")
+        const warning = logs.find((log) =>
+          log.level === "WARN"
+        )
         expect(warning).toBeDefined()
         // The message as the library logs it: the operator logger escapes it (see the launcher-process test above).
         expect(warning?.message).toContain(FORGED)
@@ -477,50 +532,54 @@ const tmpfsProblem = (): string | undefined => {
 
 gated("3. a replace that cannot write", "root", (title, setup) =>
   describe(title, () => {
-    it.live("Claude Code's own lock held and refreshed every second: Failed naming the lock, in bounded time, the old entry intact", () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const token = randomToken()
-        expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
-        const lock = `${guest.configFile}.lock`
-        // Another claude holds the config's lock and keeps it fresh, as Claude Code's writers do.
-        fs.mkdirSync(lock)
-        const timer = setInterval(() => {
-          const now = new Date()
-          try {
-            fs.utimesSync(lock, now, now)
-          } catch {
-            // Taken away: the assertions below say so.
+    it.live(
+      "Claude Code's own lock held and refreshed every second: Failed naming the lock, in bounded time, the old entry intact",
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const token = randomToken()
+          expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
+          const lock = `${guest.configFile}.lock`
+          // Another claude holds the config's lock and keeps it fresh, as Claude Code's writers do.
+          fs.mkdirSync(lock)
+          const timer = setInterval(() => {
+            const now = new Date()
+            try {
+              fs.utimesSync(lock, now, now)
+            } catch {
+              // Taken away: the assertions below say so.
+            }
+          }, 1_000)
+          const release = () => {
+            clearInterval(timer)
+            fs.rmSync(lock, { recursive: true, force: true })
           }
-        }, 1_000)
-        const release = () => {
-          clearInterval(timer)
-          fs.rmSync(lock, { recursive: true, force: true })
-        }
-        yield* Effect.addFinalizer(() => Effect.sync(release))
-        const [outcome, ms] = yield* timed(provisionOn(guest, URL_B, token, "60 seconds"))
-        expectOutcome(outcome, { _tag: "Failed", error: { reason: "NonZeroExit", exitCode: 75 } })
-        if (outcome._tag !== "Failed") return
-        expect(outcome.error.message).toContain(
-          `bottle-supervise: failed at Claude Code's lock ${lock}: another claude is writing this config; the entry was left as it was`
-        )
-        expect(outcome.execs).toBe(2)
-        // It waits about 11 s for the lock to go stale, then gives up: not the whole deadline.
-        expect(ms).toBeGreaterThan(10_000)
-        expect(ms).toBeLessThan(45_000)
-        readConfig(guest.configFile)
-        expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toEqual({
-          type: "http",
-          url: URL_A,
-          headers: { Authorization: `Bearer ${token}` }
-        })
-        expect(fs.existsSync(path.join(guest.home, ".bottle-supervise.lock"))).toBe(false)
-        // Once the other writer is done, the replace goes through.
-        expect(fs.existsSync(lock)).toBe(true)
-        release()
-        expectOutcome(yield* provisionOn(guest, URL_B, token), { _tag: "Replaced", changed: ["url"] })
-        expect(yield* urlIn(guest.configFile)).toBe(URL_B)
-      })), 180_000)
+          yield* Effect.addFinalizer(() => Effect.sync(release))
+          const [outcome, ms] = yield* timed(provisionOn(guest, URL_B, token, "60 seconds"))
+          expectOutcome(outcome, { _tag: "Failed", error: { reason: "NonZeroExit", exitCode: 75 } })
+          if (outcome._tag !== "Failed") return
+          expect(outcome.error.message).toContain(
+            `bottle-supervise: failed at Claude Code's lock ${lock}: another claude is writing this config; the entry was left as it was`
+          )
+          expect(outcome.execs).toBe(2)
+          // It waits about 11 s for the lock to go stale, then gives up: not the whole deadline.
+          expect(ms).toBeGreaterThan(10_000)
+          expect(ms).toBeLessThan(45_000)
+          readConfig(guest.configFile)
+          expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toEqual({
+            type: "http",
+            url: URL_A,
+            headers: { Authorization: `Bearer ${token}` }
+          })
+          expect(fs.existsSync(path.join(guest.home, ".bottle-supervise.lock"))).toBe(false)
+          // Once the other writer is done, the replace goes through.
+          expect(fs.existsSync(lock)).toBe(true)
+          release()
+          expectOutcome(yield* provisionOn(guest, URL_B, token), { _tag: "Replaced", changed: ["url"] })
+          expect(yield* urlIn(guest.configFile)).toBe(URL_B)
+        })),
+      180_000
+    )
   }))
 
 /** How full the disk is when the replace runs, and what the failure must say. */
@@ -542,63 +601,75 @@ const FULL_DISK = [
   }
 ] as const
 
-gatedOn("3. a replace on a full disk", tmpfsProblem(), (title) =>
-  gated(title, "root", (title, setup) =>
-    describe(title, () => {
-      for (const variant of FULL_DISK) {
-        it.live(`a 64 KiB tmpfs as configDir, ${variant.name}: Failed with those words, the old entry intact`, () =>
-          quiet(Effect.gen(function*() {
-            const guest = yield* realGuest(setup)
-            const configDir = path.join(guest.home, "cfg")
-            fs.mkdirSync(configDir)
-            const mounted = yield* Effect.acquireRelease(
-              Effect.sync(() =>
-                spawnSync("mount", [
-                  "-t", "tmpfs", "-o", `size=64k,mode=0700,uid=${setup.agent.uid},gid=${setup.agent.gid}`, "tmpfs", configDir
-                ], { encoding: "utf8" })
-              ),
-              () =>
-                Effect.sync(() => {
-                  if (spawnSync("umount", [configDir]).status !== 0) spawnSync("umount", ["-l", configDir])
-                })
-            )
-            expect(mounted.status, mounted.stderr).toBe(0)
-            const token = randomToken()
-            const provision = (agentUrl: string) =>
-              Effect.flatMap(
-                SupervisePlan.decode({
-                  supervisePlan: { agentUrl, token },
-                  agent: { user: guest.user.name, home: guest.home, configDir }
-                }),
-                (plan) => ProvisionSupervise.provisionSupervise(plan, guest.name, { timeout: "90 seconds" })
-              ).pipe(Effect.provide(liveOn(guest)))
-            const file = path.join(configDir, ".claude.json")
-            expectOutcome(yield* provision(URL_A), { _tag: "Registered" })
-            const before = fs.readFileSync(file, "utf8")
-            const filler = path.join(configDir, "filler")
-            const { bavail, bsize } = fs.statfsSync(configDir)
-            fs.writeFileSync(filler, Buffer.alloc(Math.max(0, (bavail - variant.pages) * bsize)))
+gatedOn(
+  "3. a replace on a full disk",
+  tmpfsProblem(),
+  (title) =>
+    gated(title, "root", (title, setup) =>
+      describe(title, () => {
+        for (const variant of FULL_DISK) {
+          it.live(`a 64 KiB tmpfs as configDir, ${variant.name}: Failed with those words, the old entry intact`, () =>
+            quiet(Effect.gen(function*() {
+              const guest = yield* realGuest(setup)
+              const configDir = path.join(guest.home, "cfg")
+              fs.mkdirSync(configDir)
+              const mounted = yield* Effect.acquireRelease(
+                Effect.sync(() =>
+                  spawnSync("mount", [
+                    "-t",
+                    "tmpfs",
+                    "-o",
+                    `size=64k,mode=0700,uid=${setup.agent.uid},gid=${setup.agent.gid}`,
+                    "tmpfs",
+                    configDir
+                  ], { encoding: "utf8" })
+                ),
+                () =>
+                  Effect.sync(() => {
+                    if (spawnSync("umount", [configDir]).status !== 0) spawnSync("umount", ["-l", configDir])
+                  })
+              )
+              expect(mounted.status, mounted.stderr).toBe(0)
+              const token = randomToken()
+              const provision = (agentUrl: string) =>
+                Effect.flatMap(
+                  SupervisePlan.decode({
+                    supervisePlan: { agentUrl, token },
+                    agent: { user: guest.user.name, home: guest.home, configDir }
+                  }),
+                  (plan) =>
+                    ProvisionSupervise.provisionSupervise(plan, guest.name, { timeout: "90 seconds" })
+                ).pipe(Effect.provide(liveOn(guest)))
+              const file = path.join(configDir, ".claude.json")
+              expectOutcome(yield* provision(URL_A), { _tag: "Registered" })
+              const before = fs.readFileSync(file, "utf8")
+              const filler = path.join(configDir, "filler")
+              const { bavail, bsize } = fs.statfsSync(configDir)
+              fs.writeFileSync(filler, Buffer.alloc(Math.max(0, (bavail - variant.pages) * bsize)))
 
-            const [outcome, logs] = yield* BottleLogger.capture(provision(URL_B))
-            expectOutcome(outcome, { _tag: "Failed", error: { reason: "NonZeroExit", exitCode: variant.exitCode } })
-            if (outcome._tag !== "Failed") return
-            expect(outcome.error.message).toContain(variant.step)
-            expect(outcome.error.stderr).toContain(variant.words)
-            const warning = logs.find((log) => log.level === "WARN")?.message ?? ""
-            expect(warning).toContain(variant.words)
-            expect(warning).toContain(variant.step)
-            expect(warning).not.toContain(token)
-            // Not a byte of the config changed, and no lock or work copy is left behind.
-            expect(fs.readFileSync(file, "utf8")).toBe(before)
-            expect(fs.readdirSync(configDir).filter((f) => f.startsWith(".bottle-supervise.lock") || f.includes(".tmp.")))
-              .toEqual([])
-            // Room again: the replace goes through.
-            fs.rmSync(filler)
-            expectOutcome(yield* provision(URL_B), { _tag: "Replaced", changed: ["url"] })
-            expect(yield* urlIn(file)).toBe(URL_B)
-          })), 180_000)
-      }
-    })))
+              const [outcome, logs] = yield* BottleLogger.capture(provision(URL_B))
+              expectOutcome(outcome, { _tag: "Failed", error: { reason: "NonZeroExit", exitCode: variant.exitCode } })
+              if (outcome._tag !== "Failed") return
+              expect(outcome.error.message).toContain(variant.step)
+              expect(outcome.error.stderr).toContain(variant.words)
+              const warning = logs.find((log) => log.level === "WARN")?.message ?? ""
+              expect(warning).toContain(variant.words)
+              expect(warning).toContain(variant.step)
+              expect(warning).not.toContain(token)
+              // Not a byte of the config changed, and no lock or work copy is left behind.
+              expect(fs.readFileSync(file, "utf8")).toBe(before)
+              expect(
+                fs.readdirSync(configDir).filter((f) => f.startsWith(".bottle-supervise.lock") || f.includes(".tmp."))
+              )
+                .toEqual([])
+              // Room again: the replace goes through.
+              fs.rmSync(filler)
+              expectOutcome(yield* provision(URL_B), { _tag: "Replaced", changed: ["url"] })
+              expect(yield* urlIn(file)).toBe(URL_B)
+            })), 180_000)
+        }
+      }))
+)
 
 // --- 4. short tokens ------------------------------------------------------------------------
 
@@ -608,7 +679,9 @@ const SHORT_TOKENS = ["1", "a", "user", "http", "config", "supervise", "Bearer"]
 gated("4. short tokens with the real CLI", "root", (title, setup) =>
   describe(title, () => {
     it.live(
-      `tokens ${SHORT_TOKENS.map((t) => JSON.stringify(t)).join(", ")}: Registered, Unchanged, a port change Replaced, verify Connected`,
+      `tokens ${
+        SHORT_TOKENS.map((t) => JSON.stringify(t)).join(", ")
+      }: Registered, Unchanged, a port change Replaced, verify Connected`,
       () =>
         quiet(Effect.gen(function*() {
           const one = (token: typeof SHORT_TOKENS[number], index: number) =>
@@ -730,49 +803,58 @@ const asText = (values: ReadonlyArray<unknown>): string =>
 
 gated("5. the token never flows back to the host", "root", (title, setup) =>
   describe(title, () => {
-    it.live("Registered, Unchanged, Replaced (port, then token) and Connected: no span, exec result, error, log or outcome holds a token", () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const first = randomToken()
-        const rotated = randomToken()
-        const sidecar = yield* Sidecar.scoped({ token: rotated, log: () => {} })
-        const { seen, tracer } = recordingTracer()
-        const sandbox = recordingSandbox(seen).pipe(Layer.provide(liveOn(guest)))
-        const run = <A, E>(self: (plan: SupervisePlan.SmolmachinesBottlePlan) => Effect.Effect<A, E, Sandbox.Sandbox>) =>
-          (agentUrl: string, token: string) =>
-            Effect.flatMap(guest.plan({ agentUrl, token }), (plan) =>
-              BottleLogger.capture(self(plan)).pipe(
-                Effect.tap(([result, logs]) => Effect.sync(() => seen.push(result, ...logs.map((log) => log.line))))
-              )).pipe(Effect.map(([result]) => result), Effect.provide(sandbox), Effect.withTracer(tracer))
-        const provision = run((plan) => ProvisionSupervise.provisionSupervise(plan, guest.name))
-        const verify = run((plan) => ProvisionSupervise.verifySupervise(plan, guest.name))
+    it.live(
+      "Registered, Unchanged, Replaced (port, then token) and Connected: no span, exec result, error, log or outcome holds a token",
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const first = randomToken()
+          const rotated = randomToken()
+          const sidecar = yield* Sidecar.scoped({ token: rotated, log: () => {} })
+          const { seen, tracer } = recordingTracer()
+          const sandbox = recordingSandbox(seen).pipe(Layer.provide(liveOn(guest)))
+          const run =
+            <A, E>(self: (plan: SupervisePlan.SmolmachinesBottlePlan) => Effect.Effect<A, E, Sandbox.Sandbox>) =>
+            (agentUrl: string, token: string) =>
+              Effect.flatMap(guest.plan({ agentUrl, token }), (plan) =>
+                BottleLogger.capture(self(plan)).pipe(
+                  Effect.tap(([result, logs]) => Effect.sync(() => seen.push(result, ...logs.map((log) => log.line))))
+                )).pipe(Effect.map(([result]) => result), Effect.provide(sandbox), Effect.withTracer(tracer))
+          const provision = run((plan) => ProvisionSupervise.provisionSupervise(plan, guest.name))
+          const verify = run((plan) => ProvisionSupervise.verifySupervise(plan, guest.name))
 
-        expectOutcome(yield* provision(URL_A, first), { _tag: "Registered" })
-        expectOutcome(yield* provision(URL_A, first), { _tag: "Unchanged" })
-        expectOutcome(yield* provision(sidecar.url, first), { _tag: "Replaced", changed: ["url"] })
-        expectOutcome(yield* provision(sidecar.url, rotated), { _tag: "Replaced", changed: ["headers"] })
-        expectOutcome(yield* verify(sidecar.url, rotated), { _tag: "Connected" })
-        // The guest really holds the token: it reached the guest, and only the guest.
-        expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toMatchObject({
-          headers: { Authorization: `Bearer ${rotated}` }
-        })
+          expectOutcome(yield* provision(URL_A, first), { _tag: "Registered" })
+          expectOutcome(yield* provision(URL_A, first), { _tag: "Unchanged" })
+          expectOutcome(yield* provision(sidecar.url, first), { _tag: "Replaced", changed: ["url"] })
+          expectOutcome(yield* provision(sidecar.url, rotated), { _tag: "Replaced", changed: ["headers"] })
+          expectOutcome(yield* verify(sidecar.url, rotated), { _tag: "Connected" })
+          // The guest really holds the token: it reached the guest, and only the guest.
+          expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toMatchObject({
+            headers: { Authorization: `Bearer ${rotated}` }
+          })
 
-        const text = asText(seen)
-        // What was recorded is what came back: spans of every exec, results and the guest's placeholder.
-        expect(text).toContain("Smolvm.machineExec")
-        expect(text).toContain("Added HTTP MCP server supervise")
-        expect(text).toContain(Guest.TOKEN_PLACEHOLDER_HEADER)
-        expect(text).toContain("Connected")
-        // Seven execs (1 + 1 + 2 + 2 + 1), each a span that ended with the raw result; five calls around them.
-        const ended = (name: string) =>
-          seen.filter((value) => isSpan(value) && value.name.endsWith(name) && value.status._tag === "Ended").length
-        expect([ended("Smolvm.machineExec"), ended(".provisionSupervise"), ended(".verifySupervise")]).toEqual([7, 4, 1])
-        expect(text).not.toContain(first)
-        expect(text).not.toContain(rotated)
-        // Nor did the host's command lines carry it.
-        expect(JSON.stringify(yield* guest.commandLines)).not.toContain(first)
-        expect(JSON.stringify(yield* guest.commandLines)).not.toContain(rotated)
-      })), 180_000)
+          const text = asText(seen)
+          // What was recorded is what came back: spans of every exec, results and the guest's placeholder.
+          expect(text).toContain("Smolvm.machineExec")
+          expect(text).toContain("Added HTTP MCP server supervise")
+          expect(text).toContain(Guest.TOKEN_PLACEHOLDER_HEADER)
+          expect(text).toContain("Connected")
+          // Seven execs (1 + 1 + 2 + 2 + 1), each a span that ended with the raw result; five calls around them.
+          const ended = (name: string) =>
+            seen.filter((value) => isSpan(value) && value.name.endsWith(name) && value.status._tag === "Ended").length
+          expect([ended("Smolvm.machineExec"), ended(".provisionSupervise"), ended(".verifySupervise")]).toEqual([
+            7,
+            4,
+            1
+          ])
+          expect(text).not.toContain(first)
+          expect(text).not.toContain(rotated)
+          // Nor did the host's command lines carry it.
+          expect(JSON.stringify(yield* guest.commandLines)).not.toContain(first)
+          expect(JSON.stringify(yield* guest.commandLines)).not.toContain(rotated)
+        })),
+      180_000
+    )
   }))
 
 // --- 6. eight launcher processes on one bottle ------------------------------------------------
@@ -785,7 +867,8 @@ gated("6. eight launcher processes provisioning one bottle at once", "root", (ti
     const race = (guest: StandinGuest, token: string, urlOf: (i: number) => string) =>
       Effect.promise(() =>
         Promise.all(
-          Array.from({ length: LAUNCHERS }, (_, i) => within(startChild(jobFor(guest, "provision", urlOf(i)), token), 240_000))
+          Array.from({ length: LAUNCHERS }, (_, i) =>
+            within(startChild(jobFor(guest, "provision", urlOf(i)), token), 240_000))
         )
       )
 
@@ -806,43 +889,58 @@ gated("6. eight launcher processes provisioning one bottle at once", "root", (ti
       expect(stat.uid).toBe(setup.agent.uid)
       expect(stat.mode & 0o077).toBe(0)
       // No writer lock and no work copy are left behind.
-      expect(fs.readdirSync(guest.home).filter((f) => f.startsWith(".bottle-supervise.lock") || f.includes(".tmp."))).toEqual([])
+      expect(
+        fs.readdirSync(guest.home).filter((f) =>
+          f.startsWith(".bottle-supervise.lock") || f.includes(".tmp.")
+        )
+      ).toEqual([])
     }
 
-    it.live("the same plan: exactly one Registered, seven Unchanged, none Failed; the config valid and the agent's", () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const token = randomToken()
-        const [runs, ms] = yield* timed(race(guest, token, () => URL_A))
-        const outcomes = outcomesOf(runs)
-        expect(outcomes.map(tagOf).sort()).toEqual(["Registered", ...Array.from({ length: LAUNCHERS - 1 }, () => "Unchanged")])
-        // One Claude Code start in all: the add; the others read the entry and started none.
-        expect(outcomes.map((o) => "cliStarts" in o ? o.cliStarts : -1).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 1])
-        expectConfigSound(guest)
-        expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toEqual({
-          type: "http",
-          url: URL_A,
-          headers: { Authorization: `Bearer ${token}` }
-        })
-        for (const run of runs) expectLogSafe(run.stderr)
-        expect(ms).toBeLessThan(240_000)
-      })), 300_000)
+    it.live(
+      "the same plan: exactly one Registered, seven Unchanged, none Failed; the config valid and the agent's",
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const token = randomToken()
+          const [runs, ms] = yield* timed(race(guest, token, () => URL_A))
+          const outcomes = outcomesOf(runs)
+          expect(outcomes.map(tagOf).sort()).toEqual([
+            "Registered",
+            ...Array.from({ length: LAUNCHERS - 1 }, () => "Unchanged")
+          ])
+          // One Claude Code start in all: the add; the others read the entry and started none.
+          expect(outcomes.map((o) => "cliStarts" in o ? o.cliStarts : -1).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 1])
+          expectConfigSound(guest)
+          expect(yield* AgentView.readEntry(guest.configFile, "supervise")).toEqual({
+            type: "http",
+            url: URL_A,
+            headers: { Authorization: `Bearer ${token}` }
+          })
+          for (const run of runs) expectLogSafe(run.stderr)
+          expect(ms).toBeLessThan(240_000)
+        })),
+      300_000
+    )
 
-    it.live("two URLs, alternating: every outcome Registered, Unchanged or Replaced, none Failed; the config valid, holding one", () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const token = randomToken()
-        const runs = yield* race(guest, token, (i) => (i % 2 === 0 ? URL_A : URL_B))
-        const outcomes = outcomesOf(runs)
-        for (const outcome of outcomes) expect(["Registered", "Unchanged", "Replaced"]).toContain(tagOf(outcome))
-        expect(outcomes.filter((o) => o._tag === "Registered")).toHaveLength(1)
-        expectConfigSound(guest)
-        const entry = yield* AgentView.readEntry(guest.configFile, "supervise")
-        expect([URL_A, URL_B]).toContain(entry.url)
-        expect(entry).toEqual({ type: "http", url: entry.url, headers: { Authorization: `Bearer ${token}` } })
-        // Exactly one entry under the name, and nothing else in the file's servers.
-        expect(Object.keys(yield* AgentView.readServers(guest.configFile))).toEqual(["supervise"])
-      })), 300_000)
+    it.live(
+      "two URLs, alternating: every outcome Registered, Unchanged or Replaced, none Failed; the config valid, holding one",
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const token = randomToken()
+          const runs = yield* race(guest, token, (i) => (i % 2 === 0 ? URL_A : URL_B))
+          const outcomes = outcomesOf(runs)
+          for (const outcome of outcomes) expect(["Registered", "Unchanged", "Replaced"]).toContain(tagOf(outcome))
+          expect(outcomes.filter((o) => o._tag === "Registered")).toHaveLength(1)
+          expectConfigSound(guest)
+          const entry = yield* AgentView.readEntry(guest.configFile, "supervise")
+          expect([URL_A, URL_B]).toContain(entry.url)
+          expect(entry).toEqual({ type: "http", url: entry.url, headers: { Authorization: `Bearer ${token}` } })
+          // Exactly one entry under the name, and nothing else in the file's servers.
+          expect(Object.keys(yield* AgentView.readServers(guest.configFile))).toEqual(["supervise"])
+        })),
+      300_000
+    )
   }))
 
 // --- 7. SIGTERM in the middle of a replace ----------------------------------------------------
@@ -851,107 +949,124 @@ const SIGTERM_RUNS = 20
 
 gated("7. a launcher killed by SIGTERM during a replace", "root", (title, setup) =>
   describe(title, () => {
-    it.live(`${SIGTERM_RUNS} runs, each killed at a random moment of the replace: the entry always there, the config valid, the next provisioning fine`, () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const token = randomToken()
-        const lockDir = path.join(guest.home, ".bottle-supervise.lock")
-        expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
-        let current: string = URL_A
+    it.live(
+      `${SIGTERM_RUNS} runs, each killed at a random moment of the replace: the entry always there, the config valid, the next provisioning fine`,
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const token = randomToken()
+          const lockDir = path.join(guest.home, ".bottle-supervise.lock")
+          expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
+          let current: string = URL_A
 
-        // How long a replace takes here, from its exec's start to the launcher's end: the window to kill in.
-        const replaceMs = (run: { child: ChildProcess; done: Promise<ChildRun> }, execsBefore: number) =>
-          Effect.gen(function*() {
-            const started = yield* waitFor(() => Effect.runSync(guest.commandLines).length >= execsBefore + 2, 120_000)
-            expect(started).toBe(true)
-            const at = performance.now()
-            const ended = yield* Effect.promise(() => within(run, 120_000))
-            return { ended, ms: performance.now() - at }
-          })
-        const calibration = yield* replaceMs(
-          startChild(jobFor(guest, "provision", URL_B), token),
-          (yield* guest.commandLines).length
-        )
-        expectOutcome(provisionOutcomeOf(calibration.ended), { _tag: "Replaced" }, shown(calibration.ended))
-        current = URL_B
-        // The window follows the machine's pace: it shrinks after a run that finished before its signal.
-        let window = Math.max(500, calibration.ms)
-
-        const phases: Array<{ readonly delay: number; readonly work: boolean; readonly finished: boolean; readonly landed: string }> = []
-        for (let i = 0; i < SIGTERM_RUNS; i++) {
-          const target = current === URL_A ? URL_B : URL_A
-          const execsBefore = (yield* guest.commandLines).length
-          const launcher = startChild(jobFor(guest, "provision", target), token)
-          // The replace's exec has started (the stand-in logs each exec as it begins) ...
-          const started = yield* waitFor(() => Effect.runSync(guest.commandLines).length >= execsBefore + 2, 120_000)
-          expect(started, `run ${i}: the replace never started`).toBe(true)
-          // ... and is killed at a random moment of it.
-          const delay = Math.floor(Math.random() * window)
-          yield* Effect.sleep(`${delay} millis`)
-          const work = fs.existsSync(path.join(lockDir, "work"))
-          launcher.child.kill("SIGTERM")
-          const ended = yield* Effect.promise(() => within(launcher, 60_000))
-          const finished = provisionOutcomeOf(ended) !== undefined
-          // Interrupted by the signal: runMain interrupted the call, which killed the smolvm client's process
-          // group, and exited 0. One that had already finished may die of the signal on its way out.
-          expect({ run: i, code: ended.code, signal: ended.signal }, shown(ended)).toEqual(
-            finished && ended.signal === "SIGTERM" ? { run: i, code: null, signal: "SIGTERM" } : { run: i, code: 0, signal: null }
-          )
-          expect(fs.existsSync(guest.configFile)).toBe(true)
-          readConfig(guest.configFile)
-          const landed = yield* urlIn(guest.configFile)
-          expect([current, target], `run ${i}`).toContain(landed)
-          phases.push({ delay, work, finished, landed: landed === target ? "new" : "old" })
-          window = finished ? Math.max(300, delay * 0.8) : Math.min(window * 1.1, Math.max(500, calibration.ms) * 2)
-          // The next provisioning breaks whatever lock the killed exec left, and succeeds.
-          const next = yield* provisionOn(guest, target, token, "120 seconds")
-          expectOutcome(next, { _tag: landed === target ? "Unchanged" : "Replaced" }, `run ${i}`)
-          expect(yield* urlIn(guest.configFile)).toBe(target)
-          current = target
-        }
-        console.log(`SIGTERM runs (calibrated window ${Math.round(calibration.ms)} ms): ${JSON.stringify(phases)}`)
-        // Most kills hit a replace still running (a loaded machine may let a few finish first).
-        expect(phases.filter((p) => !p.finished).length).toBeGreaterThanOrEqual(SIGTERM_RUNS / 2)
-        expect(fs.readdirSync(guest.home).filter((f) => f.startsWith(".bottle-supervise.lock"))).toEqual([])
-      })), 900_000)
-
-    it.live("a writer lock whose holder was killed and never reaped (a zombie, under an init that does not reap) is broken too", () =>
-      quiet(Effect.gen(function*() {
-        const guest = yield* realGuest(setup)
-        const token = randomToken()
-        expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
-        // A shell of the agent's that exits while its parent never waits for it: a zombie, its pid still taken.
-        const parent = yield* Effect.acquireRelease(
-          Effect.sync(() =>
-            spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 120"], {
-              uid: setup.agent.uid,
-              gid: setup.agent.gid,
-              cwd: "/",
-              stdio: ["ignore", "pipe", "ignore"]
+          // How long a replace takes here, from its exec's start to the launcher's end: the window to kill in.
+          const replaceMs = (run: { child: ChildProcess; done: Promise<ChildRun> }, execsBefore: number) =>
+            Effect.gen(function*() {
+              const started = yield* waitFor(
+                () => Effect.runSync(guest.commandLines).length >= execsBefore + 2,
+                120_000
+              )
+              expect(started).toBe(true)
+              const at = performance.now()
+              const ended = yield* Effect.promise(() => within(run, 120_000))
+              return { ended, ms: performance.now() - at }
             })
-          ),
-          (child) => Effect.sync(() => child.kill("SIGKILL"))
-        )
-        const zombie = yield* Effect.promise(() =>
-          new Promise<number>((resolve) => parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim()))))
-        )
-        const state = () => {
-          const stat = fs.readFileSync(`/proc/${zombie}/stat`, "utf8")
-          return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]
-        }
-        expect(yield* waitFor(() => state() === "Z", 10_000)).toBe(true)
-        // The lock as the killed exec left it: its pid, and a half-made work copy.
-        const lockDir = path.join(guest.home, ".bottle-supervise.lock")
-        for (const dir of [lockDir, path.join(lockDir, "work")]) {
-          fs.mkdirSync(dir)
-          fs.chownSync(dir, setup.agent.uid, setup.agent.gid)
-        }
-        fs.writeFileSync(path.join(lockDir, "pid"), `${zombie}\n`)
-        const [outcome, ms] = yield* timed(provisionOn(guest, URL_B, token, "40 seconds"))
-        expectOutcome(outcome, { _tag: "Replaced", changed: ["url"] })
-        expect(ms).toBeLessThan(30_000)
-        expect(state()).toBe("Z")
-        expect(yield* urlIn(guest.configFile)).toBe(URL_B)
-        expect(fs.readdirSync(guest.home).filter((f) => f.startsWith(".bottle-supervise.lock"))).toEqual([])
-      })), 120_000)
+          const calibration = yield* replaceMs(
+            startChild(jobFor(guest, "provision", URL_B), token),
+            (yield* guest.commandLines).length
+          )
+          expectOutcome(provisionOutcomeOf(calibration.ended), { _tag: "Replaced" }, shown(calibration.ended))
+          current = URL_B
+          // The window follows the machine's pace: it shrinks after a run that finished before its signal.
+          let window = Math.max(500, calibration.ms)
+
+          const phases: Array<
+            { readonly delay: number; readonly work: boolean; readonly finished: boolean; readonly landed: string }
+          > = []
+          for (let i = 0; i < SIGTERM_RUNS; i++) {
+            const target = current === URL_A ? URL_B : URL_A
+            const execsBefore = (yield* guest.commandLines).length
+            const launcher = startChild(jobFor(guest, "provision", target), token)
+            // The replace's exec has started (the stand-in logs each exec as it begins) ...
+            const started = yield* waitFor(() => Effect.runSync(guest.commandLines).length >= execsBefore + 2, 120_000)
+            expect(started, `run ${i}: the replace never started`).toBe(true)
+            // ... and is killed at a random moment of it.
+            const delay = Math.floor(Math.random() * window)
+            yield* Effect.sleep(`${delay} millis`)
+            const work = fs.existsSync(path.join(lockDir, "work"))
+            launcher.child.kill("SIGTERM")
+            const ended = yield* Effect.promise(() => within(launcher, 60_000))
+            const finished = provisionOutcomeOf(ended) !== undefined
+            // Interrupted by the signal: runMain interrupted the call, which killed the smolvm client's process
+            // group, and exited 0. One that had already finished may die of the signal on its way out.
+            expect({ run: i, code: ended.code, signal: ended.signal }, shown(ended)).toEqual(
+              finished && ended.signal === "SIGTERM"
+                ? { run: i, code: null, signal: "SIGTERM" }
+                : { run: i, code: 0, signal: null }
+            )
+            expect(fs.existsSync(guest.configFile)).toBe(true)
+            readConfig(guest.configFile)
+            const landed = yield* urlIn(guest.configFile)
+            expect([current, target], `run ${i}`).toContain(landed)
+            phases.push({ delay, work, finished, landed: landed === target ? "new" : "old" })
+            window = finished ? Math.max(300, delay * 0.8) : Math.min(window * 1.1, Math.max(500, calibration.ms) * 2)
+            // The next provisioning breaks whatever lock the killed exec left, and succeeds.
+            const next = yield* provisionOn(guest, target, token, "120 seconds")
+            expectOutcome(next, { _tag: landed === target ? "Unchanged" : "Replaced" }, `run ${i}`)
+            expect(yield* urlIn(guest.configFile)).toBe(target)
+            current = target
+          }
+          console.log(`SIGTERM runs (calibrated window ${Math.round(calibration.ms)} ms): ${JSON.stringify(phases)}`)
+          // Most kills hit a replace still running (a loaded machine may let a few finish first).
+          expect(phases.filter((p) => !p.finished).length).toBeGreaterThanOrEqual(SIGTERM_RUNS / 2)
+          expect(fs.readdirSync(guest.home).filter((f) => f.startsWith(".bottle-supervise.lock"))).toEqual([])
+        })),
+      900_000
+    )
+
+    it.live(
+      "a writer lock whose holder was killed and never reaped (a zombie, under an init that does not reap) is broken too",
+      () =>
+        quiet(Effect.gen(function*() {
+          const guest = yield* realGuest(setup)
+          const token = randomToken()
+          expectOutcome(yield* provisionOn(guest, URL_A, token), { _tag: "Registered" })
+          // A shell of the agent's that exits while its parent never waits for it: a zombie, its pid still taken.
+          const parent = yield* Effect.acquireRelease(
+            Effect.sync(() =>
+              spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 120"], {
+                uid: setup.agent.uid,
+                gid: setup.agent.gid,
+                cwd: "/",
+                stdio: ["ignore", "pipe", "ignore"]
+              })
+            ),
+            (child) => Effect.sync(() => child.kill("SIGKILL"))
+          )
+          const zombie = yield* Effect.promise(() =>
+            new Promise<number>((resolve) =>
+              parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim())))
+            )
+          )
+          const state = () => {
+            const stat = fs.readFileSync(`/proc/${zombie}/stat`, "utf8")
+            return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]
+          }
+          expect(yield* waitFor(() => state() === "Z", 10_000)).toBe(true)
+          // The lock as the killed exec left it: its pid, and a half-made work copy.
+          const lockDir = path.join(guest.home, ".bottle-supervise.lock")
+          for (const dir of [lockDir, path.join(lockDir, "work")]) {
+            fs.mkdirSync(dir)
+            fs.chownSync(dir, setup.agent.uid, setup.agent.gid)
+          }
+          fs.writeFileSync(path.join(lockDir, "pid"), `${zombie}\n`)
+          const [outcome, ms] = yield* timed(provisionOn(guest, URL_B, token, "40 seconds"))
+          expectOutcome(outcome, { _tag: "Replaced", changed: ["url"] })
+          expect(ms).toBeLessThan(30_000)
+          expect(state()).toBe("Z")
+          expect(yield* urlIn(guest.configFile)).toBe(URL_B)
+          expect(fs.readdirSync(guest.home).filter((f) => f.startsWith(".bottle-supervise.lock"))).toEqual([])
+        })),
+      120_000
+    )
   }))

@@ -34,7 +34,10 @@ const replies = {
     exitCode: 1,
     stderr: "Error: agent operation failed: vm exec: failed to spawn command: No such file or directory (os error 2)\n"
   },
-  usage: { exitCode: 2, stderr: "error: unexpected argument '--secret-env' found\n\nUsage: smolvm machine exec [OPTIONS]\n" },
+  usage: {
+    exitCode: 2,
+    stderr: "error: unexpected argument '--secret-env' found\n\nUsage: smolvm machine exec [OPTIONS]\n"
+  },
   runuser: { exitCode: 1, stderr: "runuser: may not be used by non-root users\n" },
   guestExit: { exitCode: 3, stderr: "guest: boom\n" },
   guestSignal: { exitCode: 137, stderr: "" },

@@ -5,9 +5,9 @@
  * (EAGAIN, EMFILE, ENFILE, ENOMEM) is a transient `ExecFailed` `SpawnFailed`,
  * retried like smolvm's own transient answers.
  */
+import { NodeContext } from "@effect/platform-node"
 import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import { SystemError } from "@effect/platform/Error"
-import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -18,8 +18,8 @@ import { resolve } from "node:path"
 import { provisionSupervise } from "../../src/ProvisionSupervise.js"
 import * as Smolvm from "../../src/Smolvm.js"
 import { ExecFailed, SmolvmNotFound } from "../../src/SmolvmError.js"
-import { makeRig } from "./rig.js"
 import { planOf } from "../support/plans.js"
+import { makeRig } from "./rig.js"
 
 const ROOT = resolve(__dirname, "../..")
 
@@ -122,12 +122,18 @@ describe("SpawnFailed in provisioning", () => {
       let starts = 0
       const flaky = Layer.effect(
         CommandExecutor.CommandExecutor,
-        Effect.map(CommandExecutor.CommandExecutor, (real) =>
-          CommandExecutor.makeExecutor((command) =>
-            ++starts <= 2 ? Effect.fail(spawnSystemError("EAGAIN")) : real.start(command)
-          ))
+        Effect.map(
+          CommandExecutor.CommandExecutor,
+          (real) =>
+            CommandExecutor.makeExecutor((command) =>
+              ++starts <= 2 ? Effect.fail(spawnSystemError("EAGAIN")) : real.start(command)
+            )
+        )
       )
-      const layer = Smolvm.layerWith({ binary: rig.binary }).pipe(Layer.provide(flaky), Layer.provide(NodeContext.layer))
+      const layer = Smolvm.layerWith({ binary: rig.binary }).pipe(
+        Layer.provide(flaky),
+        Layer.provide(NodeContext.layer)
+      )
       const outcome = yield* provisionSupervise(planOf({ url: "http://127.0.0.1:4318/" }), m.name, {
         timeout: "10 seconds"
       }).pipe(Effect.provide(layer))
@@ -169,7 +175,16 @@ describe("a real EMFILE", () => {
     `
     const run = spawnSync(
       "/bin/sh",
-      ["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", process.execPath, "--import", "tsx", "--input-type=module", "-e", script],
+      [
+        "-c",
+        "ulimit -n 256 && exec \"$0\" \"$@\"",
+        process.execPath,
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        script
+      ],
       { cwd: ROOT, encoding: "utf8", timeout: 60_000 }
     )
     expect(run.stderr).toBe("")

@@ -147,14 +147,17 @@ export type DockerPrerequisites =
 const BUILD_TIMEOUT_MS = 240_000
 
 const missingImages = (): ReadonlyArray<string> =>
-  Object.values(TEST_IMAGES).filter((image) => dockerSync(["image", "inspect", "--format", "{{.Id}}", image], { timeoutMs: 10_000 }).status !== 0)
+  Object.values(TEST_IMAGES).filter((image) =>
+    dockerSync(["image", "inspect", "--format", "{{.Id}}", image], { timeoutMs: 10_000 }).status !== 0
+  )
 
 const checkPrerequisites = (): DockerPrerequisites => {
   const fromEnv = envDockerHost !== undefined && envDockerHost !== ""
   if (!fromEnv && !existsSync(DOCKER_SOCKET)) {
     return {
       ok: false,
-      reason: `no Docker engine: DOCKER_HOST is unset and ${DOCKER_SOCKET} does not exist (start one as root: bash .ci/docker-engine.sh start)`
+      reason:
+        `no Docker engine: DOCKER_HOST is unset and ${DOCKER_SOCKET} does not exist (start one as root: bash .ci/docker-engine.sh start)`
     }
   }
   try {
@@ -162,7 +165,9 @@ const checkPrerequisites = (): DockerPrerequisites => {
     if (info.status !== 0) {
       return {
         ok: false,
-        reason: `the Docker engine at ${DOCKER_HOST} does not answer (docker info: status ${info.status}: ${trimmed(info.stderr)})`
+        reason: `the Docker engine at ${DOCKER_HOST} does not answer (docker info: status ${info.status}: ${
+          trimmed(info.stderr)
+        })`
       }
     }
     let missing = missingImages()
@@ -171,7 +176,9 @@ const checkPrerequisites = (): DockerPrerequisites => {
     if (build.status !== 0) {
       return {
         ok: false,
-        reason: `test images missing (${missing.join(", ")}) and test/docker/build-images.sh failed with status ${build.status}: ${trimmed(build.stderr)}`
+        reason: `test images missing (${
+          missing.join(", ")
+        }) and test/docker/build-images.sh failed with status ${build.status}: ${trimmed(build.stderr)}`
       }
     }
     missing = missingImages()
@@ -334,15 +341,19 @@ const execOk = (name: string, argv: ReadonlyArray<string>, options: ExecOptions 
   const result = dockerExecSync(name, argv, options)
   if (result.status !== 0) {
     throw new Error(
-      `docker exec${options.user === undefined ? "" : ` -u ${options.user}`} ${name} ${describeCommand(argv[0] ?? "", argv.slice(1))}` +
-        ` exited with status ${result.status}` + (result.stderr.trim() === "" ? "" : `; stderr: ${trimmed(result.stderr)}`)
+      `docker exec${options.user === undefined ? "" : ` -u ${options.user}`} ${name} ${
+        describeCommand(argv[0] ?? "", argv.slice(1))
+      }` +
+        ` exited with status ${result.status}` +
+        (result.stderr.trim() === "" ? "" : `; stderr: ${trimmed(result.stderr)}`)
     )
   }
   return result
 }
 
 /** The content of a file in the container, read as root (any file is readable). */
-export const readGuestFile = (name: string, path: string): string => execOk(name, ["cat", "--", path], { user: "0" }).stdout
+export const readGuestFile = (name: string, path: string): string =>
+  execOk(name, ["cat", "--", path], { user: "0" }).stdout
 
 /** Options of {@link writeGuestFile}. */
 export interface WriteGuestFileOptions {
@@ -381,7 +392,9 @@ export const guestStat = (name: string, path: string): GuestStat | undefined => 
   const result = dockerExecSync(name, ["stat", "-c", "%u %g %a %s", "--", path], { user: "0" })
   if (result.status !== 0) {
     if (/No such file or directory/.test(result.stderr)) return undefined
-    throw new Error(`docker exec ${name} stat ${path} exited with status ${result.status}; stderr: ${trimmed(result.stderr)}`)
+    throw new Error(
+      `docker exec ${name} stat ${path} exited with status ${result.status}; stderr: ${trimmed(result.stderr)}`
+    )
   }
   const fields = result.stdout.trim().split(" ")
   const [uid, gid, mode, size] = fields

@@ -50,7 +50,8 @@ const UNREACHABLE = [
 const NO_USER = /^(?:OCI runtime exec failed: .*)?unable to find user ([^\s:]+): no matching entries in passwd file$/
 const RUNC_REFUSED = /^OCI runtime exec failed: exec failed: .*: unknown$/
 const EXEC_NAMED = /^OCI runtime exec failed: .*?exec: "(.*)": /
-const NO_COMMAND = /^OCI runtime exec failed: .*exec: ".*": (?:executable file not found in \$PATH|stat .*: no such file or directory): unknown$/
+const NO_COMMAND =
+  /^OCI runtime exec failed: .*exec: ".*": (?:executable file not found in \$PATH|stat .*: no such file or directory): unknown$/
 
 const isRestarting = (line: string, target: string): boolean => {
   const match = RESTARTING.exec(line)
@@ -64,7 +65,9 @@ const daemonRefusal = (call: ExecCall, line: string): ExecFailureReason | undefi
   if (line === `${DAEMON}No such container: ${call.target}`) return "MachineNotFound"
   const stopped = NOT_RUNNING.exec(line)
   if (stopped !== null && idFits(stopped[1] ?? "", call.target)) return "MachineNotRunning"
-  if (line === `${DAEMON}Container ${call.target} is paused, unpause the container before exec`) return "MachineNotRunning"
+  if (line === `${DAEMON}Container ${call.target} is paused, unpause the container before exec`) {
+    return "MachineNotRunning"
+  }
   if (isRestarting(line, call.target)) return "MachineNotRunning"
   if (UNREACHABLE.some((pattern) => pattern.test(line))) return "SmolvmError"
   return undefined
@@ -83,7 +86,6 @@ const startRefusal = (call: ExecCall, line: string): ExecFailureReason | undefin
   if (RUNC_REFUSED.test(line)) return "SmolvmError"
   return undefined
 }
-
 
 /**
  * What docker printed when it refused the exec: its words are the only output,
@@ -113,7 +115,9 @@ export const classify = (call: ExecCall, exitCode: number, stdout: string, stder
     ? "SmolvmUsage"
     : undefined
   if (refusal !== undefined) return { _tag: "Failure", reason: refusal }
-  if (exitCode === 127 && /not found|No such file/i.test(stderr)) return { _tag: "Failure", reason: "GuestCommandNotFound" }
+  if (exitCode === 127 && /not found|No such file/i.test(stderr)) {
+    return { _tag: "Failure", reason: "GuestCommandNotFound" }
+  }
   if (exitCode > 128 && exitCode < 128 + 65) {
     const signal = linuxSignalName(exitCode - 128)
     if (signal !== undefined) return { _tag: "Failure", reason: "GuestSignal", signal }

@@ -15,23 +15,22 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import type { MakeOptions, Service } from "../../Docker.js"
+import { LogKeys } from "../../Logger.js"
 import type { ExecOptions, ExecResult } from "../../Sandbox.js"
 import type { ClientNotFound } from "../../SandboxError.js"
 import { ClientNotFound as ClientNotFoundError, ExecFailed } from "../../SandboxError.js"
-import type { MakeOptions, Service } from "../../Docker.js"
-import { LogKeys } from "../../Logger.js"
 import * as Binary from "../binary.js"
 import type { Collector } from "../boundedOutput.js"
+import { clientNotRunnable } from "../classify.js"
 import * as ClientProcess from "../clientProcess.js"
 import * as Defaults from "../defaults.js"
 import * as KeyedSemaphore from "../keyedSemaphore.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
-import { clientNotRunnable } from "../classify.js"
 import { classify, firstLine } from "./classify.js"
 import { killedCount } from "./killScript.js"
 import { killArgs, newExecId, prepare, type Prepared } from "./request.js"
-
 
 /**
  * How long the kill exec may take. It is one more `docker exec` (about 0.2 s
@@ -60,7 +59,9 @@ const killWords = (outcome: KillOutcome): string =>
 
 /** The `detail` of a Timeout: docker's exec has no deadline of its own, so this one is always the host's. @internal */
 export const timeoutDetail = (timeout: Duration.Duration, outcome: KillOutcome): string =>
-  `docker exec has no timeout; at the host's deadline of ${Duration.format(timeout)} its client was stopped and ${killWords(outcome)}`
+  `docker exec has no timeout; at the host's deadline of ${Duration.format(timeout)} its client was stopped and ${
+    killWords(outcome)
+  }`
 
 /** @internal */
 export const make = (options: MakeOptions = {}) =>
@@ -87,14 +88,21 @@ export const make = (options: MakeOptions = {}) =>
           Effect.timeoutOption(KILL_EXEC_TIMEOUT),
           Effect.map((ran): KillOutcome => {
             if (Option.isNone(ran)) {
-              return { _tag: "NotKilled", why: `the kill exec did not finish within ${Duration.format(KILL_EXEC_TIMEOUT)}` }
+              return {
+                _tag: "NotKilled",
+                why: `the kill exec did not finish within ${Duration.format(KILL_EXEC_TIMEOUT)}`
+              }
             }
             const exit = ran.value.exit
             // docker prints runc's refusals on stdout, the daemon's on stderr.
             const said = Shown.escape(scrub(firstLine(err.result().text) || firstLine(out.result().text)))
-            if (exit._tag === "Signaled") return { _tag: "NotKilled", why: `the kill exec's client was killed by ${exit.signal ?? "a signal"}` }
+            if (exit._tag === "Signaled") {
+              return { _tag: "NotKilled", why: `the kill exec's client was killed by ${exit.signal ?? "a signal"}` }
+            }
             const count = killedCount(out.result().text)
-            if (exit.code === 0 && count !== undefined) return { _tag: "Killed", count }
+            if (exit.code === 0 && count !== undefined) {
+              return { _tag: "Killed", count }
+            }
             return { _tag: "NotKilled", why: `the kill exec exited ${exit.code}${said.length > 0 ? `: ${said}` : ""}` }
           }),
           Effect.catchAll((failure) => Effect.succeed<KillOutcome>({ _tag: "NotKilled", why: failure.detail }))
@@ -107,7 +115,9 @@ export const make = (options: MakeOptions = {}) =>
         const [out, err] = ClientProcess.collectors(p.maxOutputBytes)
         // Errors are shown to people: header-shaped values go too.
         const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
-        const failed = (fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>) =>
+        const failed = (
+          fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
+        ) =>
           new ExecFailed({
             target: p.target,
             argv: [...p.argv],
@@ -126,7 +136,9 @@ export const make = (options: MakeOptions = {}) =>
             : new ClientNotFoundError({ binary, reason: failure.reason, detail: failure.detail, backend: "docker" })
 
         if (unusable !== undefined) {
-          return Effect.fail(new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "docker" }))
+          return Effect.fail(
+            new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "docker" })
+          )
         }
 
         const client = ClientProcess.runClient(
@@ -141,8 +153,13 @@ export const make = (options: MakeOptions = {}) =>
             // Someone else killed the client: the command runs on in the container, and nobody
             // would ever read its result, so it ends with the call, as at a deadline.
             const signal = ran.exit.signal
-            return Effect.flatMap(killInside(p), (outcome) =>
-              Effect.fail(failed({ reason: "ClientSignal", signal, detail: `the docker client died; ${killWords(outcome)}` })))
+            return Effect.flatMap(
+              killInside(p),
+              (outcome) =>
+                Effect.fail(
+                  failed({ reason: "ClientSignal", signal, detail: `the docker client died; ${killWords(outcome)}` })
+                )
+            )
           }
           const exitCode = ran.exit.code
           // Classified and returned raw: a short secret scrubbed out of the guest's words could
@@ -167,7 +184,12 @@ export const make = (options: MakeOptions = {}) =>
           if (verdict._tag === "Failure") {
             return Effect.fail(failed({ reason: verdict.reason, exitCode, signal: verdict.signal }))
           }
-          return Effect.succeed({ exitCode, stdout, stderr, truncated: out.result().truncated || err.result().truncated })
+          return Effect.succeed({
+            exitCode,
+            stdout,
+            stderr,
+            truncated: out.result().truncated || err.result().truncated
+          })
         }
 
         // The client is reaped on the host by `runClient` whenever it is cut short; what it
