@@ -1,6 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -37,6 +38,16 @@ const exec = (
   Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec(target, argv, options)).pipe(
     Effect.provide(Smolvm.layerWith({ binary: stub.binary }).pipe(Layer.provide(NodeContext.layer)))
   )
+
+/** A launcher for the stdin test: one `machineExec` of `cat` on the binary in argv[1], its result as JSON. */
+const STDIN_LAUNCHER = [
+  `import { NodeContext } from "@effect/platform-node"`,
+  `import { Effect, Layer } from "effect"`,
+  `import * as Smolvm from "./src/Smolvm.ts"`,
+  `const exec = Effect.flatMap(Smolvm.Smolvm, (smolvm) => smolvm.machineExec("b", ["cat"], { timeout: "10 seconds" }))`,
+  `const layer = Smolvm.layerWith({ binary: process.argv[1] }).pipe(Layer.provide(NodeContext.layer))`,
+  `process.stdout.write(JSON.stringify(await Effect.runPromise(Effect.provide(exec, layer))))`
+].join("\n")
 
 describe("Smolvm.layer", () => {
   it.live("renders smolvm's command line exactly, flags before `--`, the argv untouched", () =>
@@ -188,6 +199,54 @@ describe("Smolvm.layer", () => {
       )
       expect(result).toEqual({ exitCode: 0, stdout: "read 0 bytes\n", stderr: "", truncated: false })
     }))
+
+  it.live(
+    "a client reading stdin sees end of file whatever the launcher's own stdin is, and never reads the launcher's",
+    () =>
+      Effect.gen(function*() {
+        // The layer passes the launcher's stdin on when it is /dev/null, and otherwise gives the
+        // client a pipe it ends at once: a launcher of its own for each case, one whose stdin is
+        // /dev/null and one whose stdin is a pipe that carries bytes and is never closed.
+        const dir = mkdtempSync(join(tmpdir(), "stdin-launcher-"))
+        const binary = join(dir, "smolvm")
+        writeFileSync(binary, "#!/bin/sh\nn=$(wc -c)\necho \"read $n bytes\"\n")
+        chmodSync(binary, 0o755)
+        const launcher = (stdin: "ignore" | "pipe") =>
+          Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
+            const child = spawn(process.execPath, [
+              "--import",
+              "tsx",
+              "--input-type=module",
+              "-e",
+              STDIN_LAUNCHER,
+              binary
+            ], {
+              cwd: resolve(__dirname, ".."),
+              stdio: [stdin, "pipe", "pipe"]
+            })
+            let stdout = ""
+            let stderr = ""
+            child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+            child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+            child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+            child.stdin?.write("typed at the launcher's terminal\n")
+            return Effect.sync(() => void child.kill("SIGKILL"))
+          })
+        const runs = yield* Effect.all([launcher("ignore"), launcher("pipe")], { concurrency: 2 }).pipe(
+          Effect.timeout("80 seconds")
+        )
+        for (const ran of runs) {
+          expect(ran, ran.stderr).toMatchObject({ code: 0 })
+          expect(JSON.parse(ran.stdout)).toEqual({
+            exitCode: 0,
+            stdout: "read 0 bytes\n",
+            stderr: "",
+            truncated: false
+          })
+        }
+      }),
+    90_000
+  )
 
   it.live("Smolvm.layer takes the binary from SMOLVM_BIN", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /**
  * Running a sandbox client (`smolvm`, `docker`) on the host, on
- * `@effect/platform`'s `CommandExecutor`: stdin closed, stdout and stderr
+ * `@effect/platform`'s `CommandExecutor`: stdin at end of file, stdout and stderr
  * drained into bounded collectors, the exit awaited, the start failure read,
  * and the client's whole process group gone when this returns.
  *
@@ -22,7 +22,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { readdirSync, readFileSync } from "node:fs"
+import { fstatSync, readdirSync, readFileSync, statSync } from "node:fs"
 import * as Binary from "./binary.js"
 import { type Collector, drainInto, makeCollector } from "./boundedOutput.js"
 
@@ -99,6 +99,32 @@ const reap = (pgid: number, grace: Duration.Duration): Effect.Effect<void> =>
     yield* waitGone(pgid, Duration.max(grace, KILL_WAIT))
   })
 
+/** `/dev/null`'s device number, read on first use; `null` when there is none to read. */
+let devNullRdev: number | null | undefined
+
+/**
+ * Whether this process's own stdin is `/dev/null` (a service, a container, a
+ * job started with `</dev/null`), so that a client inheriting it reads end of
+ * file at once. Checked on every exec (`fstat` of fd 0): a descriptor 0 that
+ * was closed and reused for another file is never passed on.
+ */
+const stdinIsDevNull = (): boolean => {
+  try {
+    const stdin = fstatSync(0)
+    if (!stdin.isCharacterDevice()) return false
+    if (devNullRdev === undefined) {
+      try {
+        devNullRdev = statSync("/dev/null").rdev
+      } catch {
+        devNullRdev = null
+      }
+    }
+    return stdin.rdev === devNullRdev
+  } catch {
+    return false
+  }
+}
+
 const signalOf = (error: PlatformError): string | undefined => /signal: (SIG[A-Z0-9]+)/.exec(error.message)?.[1]
 
 /** What a client run left: how it ended, what it printed, how long it took. @internal */
@@ -137,12 +163,16 @@ export const runClient = (
   Effect.scoped(Effect.gen(function*() {
     const { grace } = request
     const started = yield* Clock.currentTimeMillis
-    // stdin ends at once, so a client that reads it cannot wait on the launcher. An empty
-    // stream rather than `feed("")`: that writes an empty chunk, which raises EPIPE (built
-    // into a SystemError, stack trace and all) whenever the client has exited first.
+    // A client that reads stdin sees end of file and never waits on the launcher (smolvm and
+    // docker read none without `-i`, which is never passed; a wrapper script may): the
+    // launcher's own stdin when that is /dev/null, which costs nothing; else a pipe ended at
+    // once by an empty stream, which the executor runs through `Stream.run` in a fiber of its
+    // own (about 0.35 ms of CPU per exec on the project's machine). Not `feed("")`: that writes
+    // an empty chunk, which raises EPIPE (built into a SystemError, stack trace and all)
+    // whenever the client has exited first.
     const command = Command.make(request.binary, ...request.args).pipe(
       Command.env(request.env),
-      Command.stdin(Stream.empty)
+      Command.stdin(stdinIsDevNull() ? "inherit" : Stream.empty)
     )
     const start = executor.start(command).pipe(
       Effect.mapError(Binary.readStartError),
