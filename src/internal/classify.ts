@@ -223,6 +223,20 @@ export const classify = (
   if (exitCode === USER_MISMATCH_EXIT && stderr.includes(USER_MISMATCH_MARK)) {
     return { _tag: "Failure", reason: "UserMismatch" }
   }
+  return guestExit(exitCode, stderr)
+}
+
+/**
+ * A guest command's own non-zero exit, read the same on every backend: a
+ * shell's 127 for a command it could not find, 128+N for Linux signal N, else
+ * a plain non-zero exit.
+ *
+ * @internal
+ */
+export const guestExit = (
+  exitCode: number,
+  stderr: string
+): { readonly _tag: "Failure"; readonly reason: FailureReason; readonly signal?: string | undefined } => {
   if (exitCode === 127 && /not found|No such file/i.test(stderr)) {
     return { _tag: "Failure", reason: "GuestCommandNotFound" }
   }

@@ -8,16 +8,15 @@ import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { ClientNotFound } from "../SandboxError.js"
-import { ClientNotFound as ClientNotFoundError, ExecFailed } from "../SandboxError.js"
+import type { ClientNotFound, ExecFailed } from "../SandboxError.js"
+import { ClientNotFound as ClientNotFoundError } from "../SandboxError.js"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import * as Binary from "./binary.js"
-import type { Collector } from "./boundedOutput.js"
 import { classify, clientNotRunnable, smolvmTimeoutDetail } from "./classify.js"
 import * as ClientProcess from "./clientProcess.js"
 import * as Defaults from "./defaults.js"
+import * as ExecFailure from "./execFailure.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
-import { scrub } from "./redact.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
 import * as Shown from "./shown.js"
 
@@ -43,33 +42,16 @@ export const make = (options: MakeOptions = {}) =>
         // Outside the run: a host-side timeout still reports what smolvm said.
         const [out, err] = ClientProcess.collectors(p.maxOutputBytes)
         const deadline = hostDeadline(p.timeout)
-        // Errors are shown to people: header-shaped values go too.
-        const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
-        const failed = (
-          fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
-        ) =>
-          new ExecFailed({
-            target: p.target,
-            argv: [...p.argv],
-            stdout: shown(out),
-            stderr: shown(err),
-            backend: "smolvm",
-            ...fields
-          })
-        // A host out of processes or descriptors is worth a retry; arguments the kernel refuses are
-        // this exec's fault; only a binary that cannot run at all is the client's.
-        const startFailed = (failure: Binary.StartFailure): ExecFailed | ClientNotFound =>
-          failure._tag === "Exhausted"
-            ? failed({ reason: "SpawnFailed", detail: failure.detail })
-            : failure._tag === "Refused"
-            ? failed({ reason: "InvalidRequest", detail: failure.detail })
-            : new ClientNotFoundError({ binary, reason: failure.reason, detail: failure.detail, backend: "smolvm" })
-
-        if (unusable !== undefined) {
-          return Effect.fail(
-            new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "smolvm" })
-          )
-        }
+        const { failed, startFailed, unusable: notUsable } = ExecFailure.make({
+          backend: "smolvm",
+          binary,
+          target: p.target,
+          argv: p.argv,
+          secrets: p.secrets,
+          out,
+          err
+        })
+        if (unusable !== undefined) return Effect.fail(notUsable(unusable))
 
         return ClientProcess.runClient(
           executor,

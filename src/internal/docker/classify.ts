@@ -11,7 +11,7 @@
  * @internal
  */
 import type { ExecFailureReason } from "../../SandboxError.js"
-import { linuxSignalName } from "../signals.js"
+import { guestExit } from "../classify.js"
 
 /** @internal */
 export type DockerVerdict =
@@ -115,14 +115,7 @@ export const classify = (call: ExecCall, exitCode: number, stdout: string, stder
     ? "SmolvmUsage"
     : undefined
   if (refusal !== undefined) return { _tag: "Failure", reason: refusal }
-  if (exitCode === 127 && /not found|No such file/i.test(stderr)) {
-    return { _tag: "Failure", reason: "GuestCommandNotFound" }
-  }
-  if (exitCode > 128 && exitCode < 128 + 65) {
-    const signal = linuxSignalName(exitCode - 128)
-    if (signal !== undefined) return { _tag: "Failure", reason: "GuestSignal", signal }
-  }
-  return { _tag: "Failure", reason: "NonZeroExit" }
+  return guestExit(exitCode, stderr)
 }
 
 /**

@@ -18,13 +18,13 @@ import * as Option from "effect/Option"
 import type { MakeOptions, Service } from "../../Docker.js"
 import { LogKeys } from "../../Logger.js"
 import type { ExecOptions, ExecResult } from "../../Sandbox.js"
-import type { ClientNotFound } from "../../SandboxError.js"
-import { ClientNotFound as ClientNotFoundError, ExecFailed } from "../../SandboxError.js"
+import type { ClientNotFound, ExecFailed } from "../../SandboxError.js"
+import { ClientNotFound as ClientNotFoundError } from "../../SandboxError.js"
 import * as Binary from "../binary.js"
-import type { Collector } from "../boundedOutput.js"
 import { clientNotRunnable } from "../classify.js"
 import * as ClientProcess from "../clientProcess.js"
 import * as Defaults from "../defaults.js"
+import * as ExecFailure from "../execFailure.js"
 import * as KeyedSemaphore from "../keyedSemaphore.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
@@ -113,33 +113,16 @@ export const make = (options: MakeOptions = {}) =>
       Effect.suspend(() => {
         // Outside the run: a timed-out exec still reports what the command printed.
         const [out, err] = ClientProcess.collectors(p.maxOutputBytes)
-        // Errors are shown to people: header-shaped values go too.
-        const shown = (collector: Collector) => scrub(collector.result(p.secrets).text)
-        const failed = (
-          fields: Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
-        ) =>
-          new ExecFailed({
-            target: p.target,
-            argv: [...p.argv],
-            stdout: shown(out),
-            stderr: shown(err),
-            backend: "docker",
-            ...fields
-          })
-        // A host out of processes or descriptors is worth a retry; arguments the kernel refuses are
-        // this exec's fault; only a binary that cannot run at all is the client's.
-        const startFailed = (failure: Binary.StartFailure): ExecFailed | ClientNotFound =>
-          failure._tag === "Exhausted"
-            ? failed({ reason: "SpawnFailed", detail: failure.detail })
-            : failure._tag === "Refused"
-            ? failed({ reason: "InvalidRequest", detail: failure.detail })
-            : new ClientNotFoundError({ binary, reason: failure.reason, detail: failure.detail, backend: "docker" })
-
-        if (unusable !== undefined) {
-          return Effect.fail(
-            new ClientNotFoundError({ binary, reason: "NotFound", detail: unusable, backend: "docker" })
-          )
-        }
+        const { failed, startFailed, unusable: notUsable } = ExecFailure.make({
+          backend: "docker",
+          binary,
+          target: p.target,
+          argv: p.argv,
+          secrets: p.secrets,
+          out,
+          err
+        })
+        if (unusable !== undefined) return Effect.fail(notUsable(unusable))
 
         const client = ClientProcess.runClient(
           executor,
