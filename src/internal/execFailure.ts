@@ -9,7 +9,9 @@ import type * as Redacted from "effect/Redacted"
 import { type Backend, ClientNotFound, ExecFailed } from "../SandboxError.js"
 import type * as Binary from "./binary.js"
 import type { Collector } from "./boundedOutput.js"
+import { clientNotRunnable } from "./classify.js"
 import { scrub } from "./redact.js"
+import * as Shown from "./shown.js"
 
 /** The fields a failure adds to what the exec was. @internal */
 export type FailureFields = Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
@@ -19,6 +21,8 @@ export interface ExecFailures {
   readonly failed: (fields: FailureFields) => ExecFailed
   readonly startFailed: (failure: Binary.StartFailure) => ExecFailed | ClientNotFound
   readonly unusable: (detail: string) => ClientNotFound
+  /** The client's failure when the binary is no program at all: the host's shell ran it as a script and exited 127. */
+  readonly notClient: (exitCode: number, stderr: string) => ClientNotFound | undefined
 }
 
 /**
@@ -59,6 +63,17 @@ export const make = (options: {
         : failure._tag === "Refused"
         ? failed({ reason: "InvalidRequest", detail: failure.detail })
         : new ClientNotFound({ binary, reason: failure.reason, detail: failure.detail, backend }),
-    unusable: (detail) => new ClientNotFound({ binary, reason: "NotFound", detail, backend })
+    unusable: (detail) => new ClientNotFound({ binary, reason: "NotFound", detail, backend }),
+    notClient: (exitCode, stderr) => {
+      const line = clientNotRunnable(binary, exitCode, stderr)
+      return line === undefined ? undefined : new ClientNotFound({
+        binary,
+        reason: "Unknown",
+        detail: `it is not ${backend}: the host's shell ran it as a script, which failed (exit 127): ${
+          Shown.escape(line.slice(0, 300))
+        }`,
+        backend
+      })
+    }
   }
 }

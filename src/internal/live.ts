@@ -9,16 +9,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ClientNotFound, ExecFailed } from "../SandboxError.js"
-import { ClientNotFound as ClientNotFoundError } from "../SandboxError.js"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import * as Binary from "./binary.js"
-import { classify, clientNotRunnable, smolvmTimeoutDetail } from "./classify.js"
+import { classify, smolvmTimeoutDetail } from "./classify.js"
 import * as ClientProcess from "./clientProcess.js"
 import * as Defaults from "./defaults.js"
 import * as ExecFailure from "./execFailure.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
-import * as Shown from "./shown.js"
 
 /**
  * smolvm's exit 124 means its `--timeout` fired, but a guest command may exit
@@ -42,7 +40,7 @@ export const make = (options: MakeOptions = {}) =>
         // Outside the run: a host-side timeout still reports what smolvm said.
         const [out, err] = ClientProcess.collectors(p.maxOutputBytes)
         const deadline = hostDeadline(p.timeout)
-        const { failed, startFailed, unusable: notUsable } = ExecFailure.make({
+        const { failed, notClient: notClientFailure, startFailed, unusable: notUsable } = ExecFailure.make({
           backend: "smolvm",
           binary,
           target: p.target,
@@ -69,19 +67,8 @@ export const make = (options: MakeOptions = {}) =>
             // change what they mean. Only what is shown (an ExecFailed) is scrubbed.
             const stderr = err.result().text
             // The binary is no program at all (the host's shell ran it as a script): the client's failure.
-            const notSmolvm = clientNotRunnable(binary, exitCode, stderr)
-            if (notSmolvm !== undefined) {
-              return Effect.fail(
-                new ClientNotFoundError({
-                  binary,
-                  reason: "Unknown",
-                  detail: `it is not smolvm: the host's shell ran it as a script, which failed (exit 127): ${
-                    Shown.escape(notSmolvm.slice(0, 300))
-                  }`,
-                  backend: "smolvm"
-                })
-              )
-            }
+            const notClient = notClientFailure(exitCode, stderr)
+            if (notClient !== undefined) return Effect.fail(notClient)
             const deadlineReached = ran.elapsedMs >= Duration.toMillis(p.timeout) - TIMEOUT_SLACK_MS
             const verdict = classify(p.target, exitCode, stderr, deadlineReached)
             if (verdict._tag === "Failure") {

@@ -19,9 +19,7 @@ import type { MakeOptions, Service } from "../../Docker.js"
 import { LogKeys } from "../../Logger.js"
 import type { ExecOptions, ExecResult } from "../../Sandbox.js"
 import type { ClientNotFound, ExecFailed } from "../../SandboxError.js"
-import { ClientNotFound as ClientNotFoundError } from "../../SandboxError.js"
 import * as Binary from "../binary.js"
-import { clientNotRunnable } from "../classify.js"
 import * as ClientProcess from "../clientProcess.js"
 import * as Defaults from "../defaults.js"
 import * as ExecFailure from "../execFailure.js"
@@ -113,7 +111,7 @@ export const make = (options: MakeOptions = {}) =>
       Effect.suspend(() => {
         // Outside the run: a timed-out exec still reports what the command printed.
         const [out, err] = ClientProcess.collectors(p.maxOutputBytes)
-        const { failed, startFailed, unusable: notUsable } = ExecFailure.make({
+        const { failed, notClient: notClientFailure, startFailed, unusable: notUsable } = ExecFailure.make({
           backend: "docker",
           binary,
           target: p.target,
@@ -150,19 +148,8 @@ export const make = (options: MakeOptions = {}) =>
           const stderr = err.result().text
           const stdout = out.result().text
           // The binary is no program at all (the host's shell ran it as a script): the client's failure.
-          const notDocker = clientNotRunnable(binary, exitCode, stderr)
-          if (notDocker !== undefined) {
-            return Effect.fail(
-              new ClientNotFoundError({
-                binary,
-                reason: "Unknown",
-                detail: `it is not docker: the host's shell ran it as a script, which failed (exit 127): ${
-                  Shown.escape(notDocker.slice(0, 300))
-                }`,
-                backend: "docker"
-              })
-            )
-          }
+          const notClient = notClientFailure(exitCode, stderr)
+          if (notClient !== undefined) return Effect.fail(notClient)
           const verdict = classify(p, exitCode, stdout, stderr)
           if (verdict._tag === "Failure") {
             return Effect.fail(failed({ reason: verdict.reason, exitCode, signal: verdict.signal }))
