@@ -301,9 +301,9 @@ export const contractSuite = <E>(
         })))
 
     const booting = "a machine that boots meanwhile is Registered once it runs (smolvm's boot race, retried)"
-    if (options.cannotBoot !== undefined) {
-      it.skip(`${booting} (not on this backend: ${options.cannotBoot})`, () => Effect.void)
-    } else {
+    // A backend without a boot race (`cannotBoot` says why) has no such case: nothing is registered for it, rather
+    // than a skipped test that would read as covered.
+    if (options.cannotBoot === undefined) {
       test(booting, () =>
         withGuest({ execLandsAs: "root", machine: { booting: 2 } }, (guest, { token, urls }) =>
           Effect.gen(function*() {
