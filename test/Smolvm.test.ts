@@ -1,6 +1,17 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, FastCheck as fc, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import {
+  ConfigProvider,
+  Duration,
+  Effect,
+  Either,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  TestClock
+} from "effect"
 import { spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -61,12 +72,24 @@ describe("Smolvm.layer", () => {
       })
       expect(result).toEqual({ exitCode: 0, stdout: "hello\n", stderr: "", truncated: false })
       expect(stub.argv()).toEqual([
-        "machine", "exec", "--name", "bottle-1",
-        "-e", "LANG=C.UTF-8",
-        "--secret-env", "TOKEN=BOTTLE_SUPERVISE_SECRET_0",
-        "-w", "/work",
-        "--timeout", "5000ms",
-        "--", "printf", "%s", "a b", "--", "$HOME;rm -rf /"
+        "machine",
+        "exec",
+        "--name",
+        "bottle-1",
+        "-e",
+        "LANG=C.UTF-8",
+        "--secret-env",
+        "TOKEN=BOTTLE_SUPERVISE_SECRET_0",
+        "-w",
+        "/work",
+        "--timeout",
+        "5000ms",
+        "--",
+        "printf",
+        "%s",
+        "a b",
+        "--",
+        "$HOME;rm -rf /"
       ])
     }))
 
@@ -110,7 +133,11 @@ describe("Smolvm.layer", () => {
 
   const cases: ReadonlyArray<readonly [string, { exit: number; stderr?: string }, Smolvm.ExecFailureReason]> = [
     ["a guest exit code", { exit: 3, stderr: "guest says no\n" }, "NonZeroExit"],
-    ["a guest exit 1 without smolvm's Error:", { exit: 1, stderr: "cat: x: No such file or directory\n" }, "NonZeroExit"],
+    [
+      "a guest exit 1 without smolvm's Error:",
+      { exit: 1, stderr: "cat: x: No such file or directory\n" },
+      "NonZeroExit"
+    ],
     ["an unknown machine", { exit: 1, stderr: "Error: vm not found: b\n" }, "MachineNotFound"],
     [
       "a stopped machine",
@@ -131,7 +158,11 @@ describe("Smolvm.layer", () => {
       "GuestCommandNotFound"
     ],
     // smolvm echoes `--name`: the same sentences naming another machine are the guest's own output.
-    ["a guest printing another machine's 'vm not found'", { exit: 1, stderr: "Error: vm not found: mybox\n" }, "NonZeroExit"],
+    [
+      "a guest printing another machine's 'vm not found'",
+      { exit: 1, stderr: "Error: vm not found: mybox\n" },
+      "NonZeroExit"
+    ],
     [
       "a guest printing another machine's 'is not running'",
       {
@@ -142,10 +173,18 @@ describe("Smolvm.layer", () => {
       "NonZeroExit"
     ],
     ["another smolvm error", { exit: 1, stderr: "Error: agent operation failed: disk full\n" }, "SmolvmError"],
-    ["bad flags", { exit: 2, stderr: "error: unexpected argument '--bogus' found\n\nUsage: smolvm machine exec\n" }, "SmolvmUsage"],
+    [
+      "bad flags",
+      { exit: 2, stderr: "error: unexpected argument '--bogus' found\n\nUsage: smolvm machine exec\n" },
+      "SmolvmUsage"
+    ],
     ["smolvm's --timeout", { exit: 124, stderr: "command timed out after 5000ms\n" }, "Timeout"],
     ["a guest killed by SIGKILL", { exit: 137 }, "GuestSignal"],
-    ["runuser on an image machine", { exit: 1, stderr: "runuser: may not be used by non-root users\n" }, "RunuserRefused"]
+    [
+      "runuser on an image machine",
+      { exit: 1, stderr: "runuser: may not be used by non-root users\n" },
+      "RunuserRefused"
+    ]
   ]
 
   for (const [what, answer, reason] of cases) {
@@ -167,7 +206,9 @@ describe("Smolvm.layer", () => {
       const empty = yield* Effect.flip(exec(stub, "b", []))
       expect(empty).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
       // Node's spawn would throw with the value in its message: refused first, without it.
-      const nul = yield* Effect.flip(exec(stub, "b", ["true"], { secretEnv: { T: Redacted.make("SUPERSECRET\u0000x") } }))
+      const nul = yield* Effect.flip(
+        exec(stub, "b", ["true"], { secretEnv: { T: Redacted.make("SUPERSECRET\u0000x") } })
+      )
       expect(nul).toMatchObject({ _tag: "ExecFailed", reason: "InvalidRequest" })
       expect(nul.message).not.toContain("SUPERSECRET")
       expect(stub.ran()).toBe(false)
@@ -284,9 +325,7 @@ describe("Smolvm.makeTest", () => {
 
   it.effect("records calls with secrets still Redacted and classifies answers like the live layer", () =>
     Effect.gen(function*() {
-      const fake = yield* Smolvm.makeTest(() =>
-        Effect.succeed({ exitCode: 1, stderr: "Error: vm not found: b\n" })
-      )
+      const fake = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr: "Error: vm not found: b\n" }))
       const error = yield* Effect.flip(
         fake.service.machineExec("b", ["true"], { secretEnv: { T: Redacted.make("x-secret") } })
       )
@@ -308,7 +347,9 @@ describe("Smolvm.makeTest reads smolvm's machine errors only for the exec's own 
     Effect.gen(function*() {
       const reply = sentences("b")
       const notFound = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr: reply.notFound }))
-      expect(yield* Effect.flip(notFound.service.machineExec("b", ["true"]))).toMatchObject({ reason: "MachineNotFound" })
+      expect(yield* Effect.flip(notFound.service.machineExec("b", ["true"]))).toMatchObject({
+        reason: "MachineNotFound"
+      })
       const notRunning = yield* Smolvm.makeTest(() => Effect.succeed({ exitCode: 1, stderr: reply.notRunning }))
       const error = yield* Effect.flip(notRunning.service.machineExec("b", ["true"]))
       expect(error).toMatchObject({ reason: "MachineNotRunning" })

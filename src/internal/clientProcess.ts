@@ -130,7 +130,10 @@ const signalOf = (error: PlatformError): string | undefined => /signal: (SIG[A-Z
 /** What a client run left: how it ended, what it printed, how long it took. @internal */
 export interface ClientRun {
   /** The exit code, or the signal that killed the client. */
-  readonly exit: { readonly _tag: "Exited"; readonly code: number } | { readonly _tag: "Signaled"; readonly signal: string | undefined }
+  readonly exit: { readonly _tag: "Exited"; readonly code: number } | {
+    readonly _tag: "Signaled"
+    readonly signal: string | undefined
+  }
   readonly stdout: Collector
   readonly stderr: Collector
   readonly elapsedMs: number
@@ -212,4 +215,3 @@ export const runClient = (
 
 /** Two fresh collectors of `max` bytes each. @internal */
 export const collectors = (max: number): readonly [Collector, Collector] => [makeCollector(max), makeCollector(max)]
-
