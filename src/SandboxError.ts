@@ -188,6 +188,40 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
   }
 
   /**
+   * Which layer failed: `request` (refused before any process: a bad target,
+   * option or an argv too large), `client` (the sandbox client or the sandbox
+   * itself: not found, not running, the client's own error or usage, its
+   * signal, no process to start it with, the deadline), `guest` (the command in
+   * the guest: its exit, signal, user switch or a missing command) or
+   * `library` (the guest answered what this library cannot read).
+   *
+   * @since 0.2.0
+   */
+  get layer(): "request" | "client" | "guest" | "library" {
+    switch (this.reason) {
+      case "InvalidTarget":
+      case "InvalidRequest":
+        return "request"
+      case "MachineNotFound":
+      case "MachineNotRunning":
+      case "SmolvmError":
+      case "SmolvmUsage":
+      case "ClientSignal":
+      case "SpawnFailed":
+      case "Timeout":
+        return "client"
+      case "NonZeroExit":
+      case "GuestSignal":
+      case "RunuserRefused":
+      case "UserMismatch":
+      case "GuestCommandNotFound":
+        return "guest"
+      case "UnexpectedOutput":
+        return "library"
+    }
+  }
+
+  /**
    * Whether trying again soon may succeed: the agent answers "is not running"
    * for a moment after boot, and connections can be reset. Read from smolvm's
    * own words on `stderr` by the rule that classified them, so a guest's look-alike

@@ -1,6 +1,6 @@
 /**
  * The live `Smolvm` service: `smolvm machine exec` run through
- * `clientProcess`, read by smolvm's classification.
+ * `nodeClientProcess`, read by smolvm's classification.
  *
  * @internal
  */
@@ -12,10 +12,10 @@ import type { ClientNotFound, ExecFailed } from "../SandboxError.js"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
 import * as Binary from "./binary.js"
 import { classify, smolvmTimeoutDetail } from "./classify.js"
-import * as ClientProcess from "./clientProcess.js"
 import * as Defaults from "./defaults.js"
 import * as ExecFailure from "./execFailure.js"
 import * as KeyedSemaphore from "./keyedSemaphore.js"
+import * as ClientProcess from "./nodeClientProcess.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
 
 /**

@@ -1,10 +1,10 @@
 /**
- * The live `Docker` service: `docker exec` run through `clientProcess`, read
+ * The live `Docker` service: `docker exec` run through `nodeClientProcess`, read
  * by docker's classification, and bounded in time inside the container too.
  *
  * Killing the docker client does not stop the command in the container, and
  * docker has no exec timeout. So at the deadline, and when the caller
- * interrupts, the client is reaped on the host (`clientProcess`) and then a
+ * interrupts, the client is reaped on the host (`nodeClientProcess`) and then a
  * second, bounded `docker exec` runs the fixed kill script, which SIGKILLs
  * every process carrying this exec's marker (see `killScript.ts`).
  *
@@ -20,10 +20,10 @@ import { LogKeys } from "../../Logger.js"
 import type { ExecOptions, ExecResult } from "../../Sandbox.js"
 import type { ClientNotFound, ExecFailed } from "../../SandboxError.js"
 import * as Binary from "../binary.js"
-import * as ClientProcess from "../clientProcess.js"
 import * as Defaults from "../defaults.js"
 import * as ExecFailure from "../execFailure.js"
 import * as KeyedSemaphore from "../keyedSemaphore.js"
+import * as ClientProcess from "../nodeClientProcess.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
 import { classify, firstLine } from "./classify.js"

@@ -10,6 +10,10 @@
  * hold a launcher forever, so every exec here ends with the process group gone:
  * SIGTERM, a short grace, then SIGKILL.
  *
+ * Node is assumed here and only here (named so): process groups are signalled
+ * with `process.kill`, and on Linux `/proc` tells a live member from a zombie.
+ * The executor itself stays the caller's (Node's, Bun's or a fake).
+ *
  * @internal
  */
 import * as Command from "@effect/platform/Command"
