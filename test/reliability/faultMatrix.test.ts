@@ -85,13 +85,19 @@ describe("fault matrix: timeouts that really kill", () => {
     Effect.scoped(Effect.gen(function*() {
       const rig = yield* makeRig
       const m = rig.machine("sleepy", { mode: "sleep", seconds: 30 })
-      const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["sleep", "30"], { timeout: "500 millis" }))).pipe(
+      // 2 s, not less: the host waits half the timeout more for smolvm's own answer, and on a loaded 2-core
+      // machine the stub needs a moment to kill its guest and say so; a shorter margin tests the host's deadline.
+      const [error, ms] = yield* timed(Effect.flip(exec(m.name, ["sleep", "30"], { timeout: "2 seconds" }))).pipe(
         Effect.provide(rig.layer())
       )
-      expect(error).toMatchObject({ _tag: "ExecFailed", reason: "Timeout", exitCode: 124 })
-      expect(error.message).toContain("command timed out after 500ms")
-      expect(m.calls()[0]?.timeout).toBe("500")
-      expect(ms).toBeLessThan(2_500)
+      // Plain fields: a failed match on the error itself overflows vitest's printer.
+      const seen = error._tag === "ExecFailed"
+        ? { tag: error._tag, reason: error.reason, exitCode: error.exitCode, message: error.message }
+        : { tag: error._tag, message: error.message }
+      expect(seen).toMatchObject({ tag: "ExecFailed", reason: "Timeout", exitCode: 124 })
+      expect(seen.message).toContain("command timed out after 2000ms")
+      expect(m.calls()[0]?.timeout).toBe("2000")
+      expect(ms).toBeLessThan(5_000)
       expect(survivors(m.pids())).toEqual([])
       expect(rig.leftovers()).toEqual([])
     })))
