@@ -438,8 +438,10 @@ describe("fault matrix: output", () => {
       expect(marker).not.toBe("")
       expect(Buffer.byteLength(result.stdout)).toBeLessThanOrEqual(bound + Buffer.byteLength(marker))
       expect(result.stdout).toContain(`[${100_000_005 - bound} bytes cut`)
-      // What the library holds: the bound's head and tail, the result, a few chunks in flight.
-      expect(livePeak - liveBefore).toBeLessThan(24 * 1024 * 1024)
+      // What the library holds: the bound's head and tail, the result, a few chunks in flight. The sampler
+      // reads between collections, so a loaded machine sees more chunks in flight: 25.3 MB once beside a
+      // CPU hog, against about 1 MiB kept. Four times under the output's size says it does not scale with it.
+      expect(livePeak - liveBefore).toBeLessThan(32 * 1024 * 1024)
       expect(rssPeak - rssBefore).toBeLessThan(48 * 1024 * 1024)
       // Not timed here: the forced collections slow the drain on a loaded machine (a collection
       // every 50 ms took it to 12–46 s beside the e2e suite, 1.7 s alone); the next test times it.
