@@ -67,7 +67,7 @@ import type * as Sandbox from "../src/Sandbox.js"
 import * as Smolvm from "../src/Smolvm.js"
 import * as SupervisePlan from "../src/SupervisePlan.js"
 import * as Results from "./results.js"
-import { fmt, median, quantile, round, summary } from "./stats.js"
+import { fmt, median, round, summary } from "./stats.js"
 
 const ITERATIONS = Number(process.env["BENCH_ITERATIONS"] ?? 300)
 const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 30)
@@ -522,18 +522,7 @@ const main = async () => {
   })
   const results = {
     date: startedAt.toISOString(),
-    machine: {
-      ...Results.machine(),
-      loadAverageBefore: loadBefore.map((x) => round(x)),
-      loadAverageAfter: os.loadavg().map((x) => round(x)),
-      loadAverage1mDuringRun: {
-        min: round(Math.min(...loadSamples)),
-        median: round(quantile(loadSamples, 0.5)),
-        max: round(Math.max(...loadSamples)),
-        samples: loadSamples.length,
-        everySeconds: 5
-      }
-    },
+    machine: Results.machineDuringRun(loadBefore, loadSamples, 5),
     settings: {
       iterations: ITERATIONS,
       warmup: WARMUP,

@@ -599,21 +599,9 @@ const main = async () => {
   }
   sampleLoad()
   const totalSeconds = (performance.now() - t0) / 1000
-  const cpus = os.cpus()
   const record = {
     date: startedAt.toISOString(),
-    machine: {
-      ...Results.machine(),
-      loadAverageBefore: loadBefore.map((x) => round(x)),
-      loadAverageAfter: os.loadavg().map((x) => round(x)),
-      loadAverage1mDuringRun: {
-        min: round(Math.min(...loadSamples)),
-        median: round(quantile(loadSamples, 0.5)),
-        max: round(Math.max(...loadSamples)),
-        samples: loadSamples.length,
-        everySeconds: 5
-      }
-    },
+    machine: Results.machineDuringRun(loadBefore, loadSamples, 5),
     settings: {
       rounds: ROUNDS,
       warmupRounds: WARMUP_ROUNDS,
@@ -632,7 +620,7 @@ const main = async () => {
   console.log([
     `bottle-supervise end-to-end benchmark: ${ROUNDS} interleaved rounds per backend after ${WARMUP_ROUNDS} warm-up, ` +
     `${FLEET_ROUNDS} fleet rounds`,
-    `machine: ${record.machine.cpu}, ${cpus.length} cores, ${record.machine.os}, Node ${record.machine.node}; ` +
+    `machine: ${record.machine.cpu}, ${record.machine.cores} cores, ${record.machine.os}, Node ${record.machine.node}; ` +
     `load average (1 min) ${load.min}–${load.max} during the run (median ${load.median}), ${record.date}`,
     "",
     ...results.flatMap((r) => [...table(r), ""]),

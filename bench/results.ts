@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
+import { quantile, round } from "./stats.js"
 
 const KEYS = ["hostOverhead", "e2e"] as const
 export type Key = (typeof KEYS)[number]
@@ -21,6 +22,27 @@ export const machine = () => {
     node: process.version
   }
 }
+
+/**
+ * The machine with the load a run saw: the 1-minute load average before and after, and its spread over the
+ * samples taken during the run (every `everySeconds`).
+ */
+export const machineDuringRun = (
+  loadBefore: ReadonlyArray<number>,
+  loadSamples: ReadonlyArray<number>,
+  everySeconds: number
+) => ({
+  ...machine(),
+  loadAverageBefore: loadBefore.map((x) => round(x)),
+  loadAverageAfter: os.loadavg().map((x) => round(x)),
+  loadAverage1mDuringRun: {
+    min: round(Math.min(...loadSamples)),
+    median: round(quantile(loadSamples, 0.5)),
+    max: round(Math.max(...loadSamples)),
+    samples: loadSamples.length,
+    everySeconds
+  }
+})
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x)
 
