@@ -35,6 +35,12 @@ export const problem = (name: string): string | undefined => {
  * A smolvm machine name: 1 to 128 characters from `[A-Za-z0-9_-]`, starting
  * with a letter or digit, no trailing `-`, no `--`.
  *
+ * A filter, not a brand: a target reaches every exec as a plain `string`
+ * (the `Sandbox` service is shared with Docker, whose names follow other
+ * rules), and the smolvm backend checks it before any process starts, failing
+ * with `InvalidTarget` and this module's `problem`. A brand would prove
+ * nothing that the exec does not check again.
+ *
  * @since 0.1.0
  * @category schemas
  * @example
@@ -52,12 +58,11 @@ export const MachineName = Schema.String.pipe(
         fc.constantFrom(...ALNUM),
         fc.array(fc.tuple(fc.boolean(), fc.constantFrom(...ALNUM, "_")), { maxLength: 40 })
       ).map(([first, rest]) => `${first}${rest.map(([dash, c]) => `${dash ? "-" : ""}${c}`).join("")}`)
-  }),
-  Schema.brand("MachineName")
+  })
 )
 
 /**
- * A string that passed `MachineName`: safe to hand to smolvm as `--name`.
+ * The type of a `MachineName`: a plain `string` (the schema checks, it does not brand).
  *
  * @since 0.1.0
  * @category schemas

@@ -27,4 +27,13 @@ describe("MachineName", () => {
     expect(MachineName.problem("../etc")).toContain("may only contain")
     expect(MachineName.problem("bottle-1_x")).toBeUndefined()
   })
+
+  it("is a plain string: a target needs no brand to be one, and make still checks", () => {
+    const target: string = "bottle-1"
+    // Compiles only while the schema is unbranded: `npm run check` holds the decision.
+    const name: MachineName.MachineName = target
+    expect(MachineName.MachineName.make(name)).toBe("bottle-1")
+    expect(Schema.decodeUnknownSync(MachineName.MachineName)("bottle-1")).toBe("bottle-1")
+    expect(() => MachineName.MachineName.make("bad--name")).toThrow(/must not contain "--"/)
+  })
 })
