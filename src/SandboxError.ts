@@ -146,6 +146,43 @@ export const Backend = Schema.Literal("smolvm", "docker")
  */
 export type Backend = typeof Backend.Type
 
+const execFailedFields = {
+  target: Schema.String,
+  argv: Schema.Array(Schema.String),
+  reason: ExecFailureReason,
+  exitCode: Schema.optional(Schema.Number),
+  signal: Schema.optional(Schema.String),
+  stdout: Schema.String,
+  stderr: Schema.String,
+  detail: Schema.optional(Schema.String),
+  /** @since 0.2.0 */
+  backend: Schema.optional(Backend),
+  /** Absent: read from `stderr` when the error is built (see the `transient` property). */
+  transient: Schema.optional(Schema.Boolean)
+}
+
+type ExecFailedFields = typeof execFailedFields
+
+/**
+ * The reading of an error built without `transient`: the rule each backend's
+ * classification applies to the client's raw output, here applied to `stderr`
+ * as the error holds it.
+ */
+const readTransient = (
+  fields: Pick<Schema.Struct.Constructor<ExecFailedFields>, "backend" | "reason" | "target" | "stderr">
+): boolean => {
+  if (fields.backend === "docker") return isTransientDockerError(fields.reason, fields.stderr)
+  switch (fields.reason) {
+    case "MachineNotRunning":
+    case "SmolvmError":
+      return isTransientSmolvmError(fields.target, fields.stderr)
+    case "SpawnFailed":
+      return true
+    default:
+      return false
+  }
+}
+
 /**
  * An exec in a sandbox that did not succeed. `stdout` and `stderr` are
  * bounded and scrubbed of every secret the exec was given. `backend` says
@@ -168,18 +205,28 @@ export type Backend = typeof Backend.Type
  * })
  * error.transient // true
  */
-export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
-  target: Schema.String,
-  argv: Schema.Array(Schema.String),
-  reason: ExecFailureReason,
-  exitCode: Schema.optional(Schema.Number),
-  signal: Schema.optional(Schema.String),
-  stdout: Schema.String,
-  stderr: Schema.String,
-  detail: Schema.optional(Schema.String),
-  /** @since 0.2.0 */
-  backend: Schema.optional(Backend)
-}) {
+export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", execFailedFields) {
+  /**
+   * Whether trying again soon may succeed: the agent answers "is not running"
+   * for a moment after boot, and connections can be reset. Decided once, when
+   * the error is built: a backend passes what its classification read from the
+   * client's raw output, by the rule that classified it, so a guest's look-alike
+   * (`Error: docker daemon is not running`, or smolvm's sentence naming another
+   * machine than `target`) never is, whatever the reason says. An error built
+   * without it (by hand, in a test, or decoded from JSON that lacks it) gets
+   * the same rule's reading of its `stderr`.
+   * A client that could not be started for lack of host resources is
+   * transient. A guest exit code, an unknown machine or a bad name never is.
+   * On Docker, only a container that is restarting is worth waiting for.
+   *
+   * @since 0.1.0
+   */
+  declare readonly transient: boolean
+
+  constructor(props: Schema.Struct.Constructor<ExecFailedFields>, options?: Schema.MakeOptions) {
+    super({ ...props, transient: props.transient ?? readTransient(props) }, options)
+  }
+
   /**
    * @since 0.1.0
    */
@@ -218,31 +265,6 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()("ExecFailed", {
         return "guest"
       case "UnexpectedOutput":
         return "library"
-    }
-  }
-
-  /**
-   * Whether trying again soon may succeed: the agent answers "is not running"
-   * for a moment after boot, and connections can be reset. Read from smolvm's
-   * own words on `stderr` by the rule that classified them, so a guest's look-alike
-   * (`Error: docker daemon is not running`, or smolvm's sentence naming another
-   * machine than `target`) never is, whatever the reason says.
-   * A client that could not be started for lack of host resources is too. A
-   * guest exit code, an unknown machine or a bad name never is. On Docker,
-   * only a container that is restarting is worth waiting for.
-   *
-   * @since 0.1.0
-   */
-  get transient(): boolean {
-    if (this.backend === "docker") return isTransientDockerError(this.reason, this.stderr)
-    switch (this.reason) {
-      case "MachineNotRunning":
-      case "SmolvmError":
-        return isTransientSmolvmError(this.target, this.stderr)
-      case "SpawnFailed":
-        return true
-      default:
-        return false
     }
   }
 }

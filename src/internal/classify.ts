@@ -9,10 +9,23 @@ import * as Duration from "effect/Duration"
 import * as MachineName from "../MachineName.js"
 import { linuxSignalName } from "./signals.js"
 
-/** @internal */
+/**
+ * A finished exec's verdict. A failure carries whether it is worth a retry,
+ * read here once from the client's raw output, so the `ExecFailed` built from
+ * it never reads its (scrubbed, bounded) stderr again.
+ *
+ * @internal
+ */
 export type Classified =
   | { readonly _tag: "Success" }
-  | { readonly _tag: "Failure"; readonly reason: FailureReason; readonly signal?: string | undefined }
+  | (Reading & { readonly transient: boolean })
+
+/** A failure's reason, before whether it is transient is decided. @internal */
+export interface Reading {
+  readonly _tag: "Failure"
+  readonly reason: FailureReason
+  readonly signal?: string | undefined
+}
 
 /** @internal */
 export type FailureReason =
@@ -136,18 +149,17 @@ const isAgentConnectionError = (stderr: string): boolean => {
 /**
  * Whether smolvm's words on stderr are worth a short retry: the agent answers
  * "is not running" for a moment after boot (smolvm's exact sentence only), and
- * a connection to it can be refused or reset. The same reading `classify` uses,
- * so an `ExecFailed` is transient only for what `classify` called
- * `MachineNotRunning` (for this `target`, the exec's `--name`), or a
+ * a connection to it can be refused or reset. The reading `classify` gives
+ * every failure, so an `ExecFailed` is transient only for what `classify`
+ * called `MachineNotRunning` (for this `target`, the exec's `--name`), or a
  * `SmolvmError` about the agent's connection. Only smolvm's error is read,
- * never the guest's output.
+ * never the guest's output. For an `ExecFailed` built without `transient`.
  *
  * @internal
  */
 export const isTransientSmolvmError = (target: string, stderr: string): boolean => {
   const verdict = classify(target, 1, stderr, false)
-  return verdict._tag === "Failure" &&
-    (verdict.reason === "MachineNotRunning" || (verdict.reason === "SmolvmError" && isAgentConnectionError(stderr)))
+  return verdict._tag === "Failure" && verdict.transient
 }
 
 /**
@@ -189,7 +201,9 @@ const TIMED_OUT = /^command timed out after /m
  * Reads a finished exec of `target` (the `--name` it was given). Exit 124 is
  * smolvm's `--timeout` only when `deadlineReached` (the exec ran for its whole
  * timeout) or smolvm said so; a guest command that exits 124 early is an
- * ordinary non-zero exit.
+ * ordinary non-zero exit. A failure is transient when it is smolvm's "is not
+ * running" for this target (the reading checked the name) or smolvm's error
+ * about the agent's connection.
  *
  * @internal
  */
@@ -199,6 +213,20 @@ export const classify = (
   stderr: string,
   deadlineReached: boolean
 ): Classified => {
+  const verdict = read(target, exitCode, stderr, deadlineReached)
+  return verdict._tag === "Success" ? verdict : {
+    ...verdict,
+    transient: verdict.reason === "MachineNotRunning" ||
+      (verdict.reason === "SmolvmError" && isAgentConnectionError(stderr))
+  }
+}
+
+const read = (
+  target: string,
+  exitCode: number,
+  stderr: string,
+  deadlineReached: boolean
+): { readonly _tag: "Success" } | Reading => {
   if (exitCode === 0) return { _tag: "Success" }
   if (exitCode === 124 && (deadlineReached || TIMED_OUT.test(stderr))) return { _tag: "Failure", reason: "Timeout" }
   const error = smolvmErrorLine(stderr)
@@ -233,10 +261,7 @@ export const classify = (
  *
  * @internal
  */
-export const guestExit = (
-  exitCode: number,
-  stderr: string
-): { readonly _tag: "Failure"; readonly reason: FailureReason; readonly signal?: string | undefined } => {
+export const guestExit = (exitCode: number, stderr: string): Reading => {
   if (exitCode === 127 && /not found|No such file/i.test(stderr)) {
     return { _tag: "Failure", reason: "GuestCommandNotFound" }
   }

@@ -13,8 +13,16 @@ import { clientNotRunnable } from "./classify.js"
 import { scrub } from "./redact.js"
 import * as Shown from "./shown.js"
 
-/** The fields a failure adds to what the exec was. @internal */
-export type FailureFields = Pick<ExecFailed, "reason"> & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail">>
+/**
+ * The fields a failure adds to what the exec was. `transient` is the
+ * classification's verdict on the raw output; absent, `ExecFailed` reads it
+ * from the reason (and the shown stderr, for a reason that needs the words).
+ *
+ * @internal
+ */
+export type FailureFields =
+  & Pick<ExecFailed, "reason">
+  & Partial<Pick<ExecFailed, "exitCode" | "signal" | "detail" | "transient">>
 
 /** @internal */
 export interface ExecFailures {

@@ -79,7 +79,8 @@ export const make = (
             stdout: scrub(stdout, p.secrets),
             stderr: scrub(stderr, p.secrets),
             detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined,
-            backend: "smolvm"
+            backend: "smolvm",
+            transient: verdict.transient
           })
         }
         return { exitCode: reply.exitCode, stdout, stderr, truncated: out.truncated || err.truncated }

@@ -76,7 +76,8 @@ export const make = (options: MakeOptions = {}) =>
                 reason: verdict.reason,
                 exitCode,
                 signal: verdict.signal,
-                detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined
+                detail: verdict.reason === "Timeout" ? smolvmTimeoutDetail(p.timeout) : undefined,
+                transient: verdict.transient
               }))
             }
             return Effect.succeed({

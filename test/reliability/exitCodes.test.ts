@@ -116,10 +116,19 @@ describe("smolvm's spawn failures", () => {
       classify("b", 1, `Error: agent operation failed: vm exec: failed to spawn command: ${why}\n`, false)
     expect(spawnFailed("No such file or directory (os error 2)")).toEqual({
       _tag: "Failure",
-      reason: "GuestCommandNotFound"
+      reason: "GuestCommandNotFound",
+      transient: false
     })
-    expect(spawnFailed("Permission denied (os error 13)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
-    expect(spawnFailed("Not a directory (os error 20)")).toEqual({ _tag: "Failure", reason: "SmolvmError" })
+    expect(spawnFailed("Permission denied (os error 13)")).toEqual({
+      _tag: "Failure",
+      reason: "SmolvmError",
+      transient: false
+    })
+    expect(spawnFailed("Not a directory (os error 20)")).toEqual({
+      _tag: "Failure",
+      reason: "SmolvmError",
+      transient: false
+    })
     const error = new ExecFailed({
       target: "b",
       argv: ["claude"],
@@ -199,28 +208,30 @@ describe("smolvm's words vs the guest's", () => {
 
   it("smolvm's connection errors on its own line are transient; its other errors are not", () => {
     const reset = "Error: agent operation failed: vm exec: Connection reset by peer (os error 104)\n"
-    expect(classify("b", 1, reset, false)).toEqual({ _tag: "Failure", reason: "SmolvmError" })
+    expect(classify("b", 1, reset, false)).toEqual({ _tag: "Failure", reason: "SmolvmError", transient: true })
     const error = (stderr: string) =>
       new ExecFailed({ target: "b", argv: ["x"], reason: "SmolvmError", exitCode: 1, stdout: "", stderr })
     expect(error(reset).transient).toBe(true)
     expect(error("Error: agent operation failed: disk full\n").transient).toBe(false)
     // anyhow's "Caused by:" layout: the chain below smolvm's first line is still smolvm's.
     const chained = "Error: agent operation failed\n\nCaused by:\n    connect: machine 'b' is not running\n"
-    expect(classify("b", 1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning" })
+    expect(classify("b", 1, chained, false)).toEqual({ _tag: "Failure", reason: "MachineNotRunning", transient: true })
     // Only the chain right below smolvm's first line is smolvm's: the guest's words after it are not.
     expect(classify("b", 1, `${chained}guest says: server is not running\n`, false)).toEqual({
       _tag: "Failure",
-      reason: "MachineNotRunning"
+      reason: "MachineNotRunning",
+      transient: true
     })
     expect(classify("b", 1, "Error: agent operation failed: disk full\nguest: daemon is not running\n", false)).toEqual(
       {
         _tag: "Failure",
-        reason: "SmolvmError"
+        reason: "SmolvmError",
+        transient: false
       }
     )
     // An `Error:` line after other output is the guest's, however it reads.
     const late = "guest line\nError: agent operation failed: connect: Connection refused (os error 111)\n"
-    expect(classify("b", 1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit" })
+    expect(classify("b", 1, late, false)).toEqual({ _tag: "Failure", reason: "NonZeroExit", transient: false })
     expect(error(late).transient).toBe(false)
   })
 })

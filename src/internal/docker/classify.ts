@@ -13,10 +13,15 @@
 import type { ExecFailureReason } from "../../SandboxError.js"
 import { guestExit } from "../classify.js"
 
-/** @internal */
+/** A finished exec's verdict; a failure carries whether it is worth a retry, read once here. @internal */
 export type DockerVerdict =
   | { readonly _tag: "Success" }
-  | { readonly _tag: "Failure"; readonly reason: ExecFailureReason; readonly signal?: string | undefined }
+  | {
+    readonly _tag: "Failure"
+    readonly reason: ExecFailureReason
+    readonly signal?: string | undefined
+    readonly transient: boolean
+  }
 
 /** What of the exec the classification compares docker's words with. @internal */
 export interface ExecCall {
@@ -98,7 +103,9 @@ const onlyOutput = (stdout: string, stderr: string): string | undefined =>
 
 /**
  * Reads a finished exec. docker's own refusals are read from the only stream
- * that has output: they come before the command runs.
+ * that has output: they come before the command runs. A failure is transient
+ * by `isTransientDockerError`, the rule an `ExecFailed` built without the
+ * verdict applies to its own `stderr`.
  *
  * @internal
  */
@@ -114,8 +121,10 @@ export const classify = (call: ExecCall, exitCode: number, stdout: string, stder
     : exitCode === 125 && /^Usage:\s+docker exec /m.test(said) && /'docker exec --help'/.test(said)
     ? "SmolvmUsage"
     : undefined
-  if (refusal !== undefined) return { _tag: "Failure", reason: refusal }
-  return guestExit(exitCode, stderr)
+  const { reason, signal } = refusal !== undefined
+    ? { reason: refusal, signal: undefined }
+    : guestExit(exitCode, stderr)
+  return { _tag: "Failure", reason, signal, transient: isTransientDockerError(reason, stderr) }
 }
 
 /**
@@ -123,7 +132,8 @@ export const classify = (call: ExecCall, exitCode: number, stdout: string, stder
  * daemon's exact sentence only), or a client the host could not start for
  * lack of processes, descriptors or memory. A stopped or paused container
  * stays so until someone acts, and an unreachable engine is an operator's
- * problem.
+ * problem. `classify` reads it once; an `ExecFailed` built without
+ * `transient` reads it from its own `stderr`.
  *
  * @internal
  */

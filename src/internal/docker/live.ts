@@ -152,7 +152,9 @@ export const make = (options: MakeOptions = {}) =>
           if (notClient !== undefined) return Effect.fail(notClient)
           const verdict = classify(p, exitCode, stdout, stderr)
           if (verdict._tag === "Failure") {
-            return Effect.fail(failed({ reason: verdict.reason, exitCode, signal: verdict.signal }))
+            return Effect.fail(
+              failed({ reason: verdict.reason, exitCode, signal: verdict.signal, transient: verdict.transient })
+            )
           }
           return Effect.succeed({
             exitCode,
