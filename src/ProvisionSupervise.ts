@@ -17,8 +17,8 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { agentOf } from "./internal/agents/registry.js"
 import * as Defaults from "./internal/defaults.js"
-import * as Guest from "./internal/guest.js"
 import * as MachineLocks from "./internal/machineLocks.js"
 import { Failed, Registered, Replaced, Skipped, Unchanged } from "./internal/outcomes.js"
 import { logOutcome, reconcile } from "./internal/reconcile.js"
@@ -192,7 +192,7 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Supervised.defa
  * ProvisionSupervise.manualHint(SupervisePlan.makeAgentPlan({}), plan)
  * // "claude mcp remove --scope user supervise 2>/dev/null; claude mcp add --scope user --transport http supervise http://127.0.0.1:4318/"
  */
-export const manualHint: (agent: AgentPlan, plan: SupervisePlan) => string = Guest.manualHint
+export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => agentOf(agent.kind).manualHint(agent, plan)
 
 /**
  * Registers the plan's supervise sidecar in the agent's user-level Claude Code
@@ -223,18 +223,20 @@ export const provisionSupervise: (
   (plan: SmolmachinesBottlePlan, target: string, options?: ProvisionOptions) =>
     Supervised.supervised(plan, target, options, {
       defaultTimeout: Defaults.PROVISION_TIMEOUT,
-      firstArgv: Guest.ensureArgv,
+      firstArgv: (agent, supervise) => agentOf(agent.kind).ensureArgv(agent, supervise),
       warning: (error, { agent, hint }) =>
         `registering the ${plan.supervisePlan?.serverName} MCP server failed (${Supervised.failureWords(error)}). ` +
         `Inside the bottle, as ${agent.user}, register manually with: ${hint}`,
       body: (session) =>
         Effect.zipRight(
           Effect.logInfo(
-            `registering supervise MCP server in agent claude config on ${target} → ${session.supervise.agentUrl}`
+            `registering supervise MCP server in agent ${
+              agentOf(session.agent.kind).cli
+            } config on ${target} → ${session.supervise.agentUrl}`
           ),
           // The deadline covers the wait for the bottle's writer lock too: a launcher gets an
           // outcome in bounded time even behind a stuck provisioning of the same bottle.
-          MachineLocks.exclusive(target)(Effect.flatMap(reconcile(session), logOutcome))
+          MachineLocks.exclusive(target)(Effect.flatMap(reconcile(session), logOutcome(agentOf(session.agent.kind))))
         )
     }),
   (effect, plan, target) => Effect.annotateLogs(effect, Supervised.logAnnotations(plan, target))

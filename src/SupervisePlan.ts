@@ -8,6 +8,7 @@
 import type * as Arbitrary from "effect/Arbitrary"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { agentOf } from "./internal/agents/registry.js"
 
 // Control characters and whitespace anywhere make a URL, path or header unsafe
 // to hand to a CLI or to show to an operator.
@@ -260,9 +261,42 @@ export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")(
 }) {}
 
 /**
- * Who the agent is inside the guest, as decoded: `user`, its `home`, and
- * `configDir` when the agent runs with `CLAUDE_CONFIG_DIR`. Build one with
- * `makeAgentPlan`, which fills the defaults.
+ * Which coding agent the bottle runs: `"claude-code"` (the default),
+ * `"codex"` (OpenAI Codex CLI), `"gemini"` (Gemini CLI) or `"copilot"`
+ * (GitHub Copilot CLI). Each registers the sidecar with its own CLI in its
+ * own user config.
+ *
+ * @since 0.3.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ * import { Schema } from "effect"
+ *
+ * Schema.is(SupervisePlan.AgentKind)("codex") // true
+ */
+export const AgentKind = Schema.Literal("claude-code", "codex", "gemini", "copilot").annotations({
+  identifier: "AgentKind",
+  message: () => "agent kind must be one of claude-code, codex, gemini, copilot"
+})
+
+/**
+ * One of `AgentKind`'s values.
+ *
+ * @since 0.3.0
+ * @category schemas
+ * @example
+ * import { SupervisePlan } from "bottle-supervise"
+ *
+ * const kind: SupervisePlan.AgentKind = "gemini"
+ */
+export type AgentKind = typeof AgentKind.Type
+
+/**
+ * Who the agent is inside the guest, as decoded: its `kind`, `user`, its
+ * `home`, and `configDir` when the agent runs with its config directory moved
+ * (`CLAUDE_CONFIG_DIR` for Claude Code, `CODEX_HOME` for Codex,
+ * `GEMINI_CLI_HOME` for Gemini CLI, `COPILOT_HOME` for Copilot CLI). Build
+ * one with `makeAgentPlan`, which fills the defaults.
  *
  * @since 0.1.0
  * @category schemas
@@ -272,6 +306,7 @@ export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")(
  * SupervisePlan.makeAgentPlan({ user: SupervisePlan.UserName.make("dev") }).configFile // "/home/dev/.claude.json"
  */
 export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
+  kind: Schema.optionalWith(AgentKind, { default: () => "claude-code" as const }),
   user: UserName,
   home: AbsolutePath,
   configDir: Schema.optionalWith(AbsolutePath, { exact: true })
@@ -290,7 +325,7 @@ export class AgentPlan extends Schema.Class<AgentPlan>("AgentPlan")({
    * @since 0.1.0
    */
   get configFile(): string {
-    return `${this.configDir ?? this.home}/.claude.json`
+    return agentOf(this.kind).configFile(this)
   }
 }
 
@@ -308,12 +343,14 @@ const homeOf = (user: UserName): AbsolutePath => AbsolutePath.make(user === "roo
  * SupervisePlan.makeAgentPlan({}).home // "/home/node"
  */
 export const makeAgentPlan = (input: {
+  readonly kind?: AgentKind | undefined
   readonly user?: UserName | undefined
   readonly home?: AbsolutePath | undefined
   readonly configDir?: AbsolutePath | undefined
 }): AgentPlan => {
   const user = input.user ?? UserName.make("node")
   return AgentPlan.make({
+    ...(input.kind === undefined ? {} : { kind: input.kind }),
     user,
     home: input.home ?? homeOf(user),
     ...(input.configDir === undefined ? {} : { configDir: input.configDir })
@@ -334,6 +371,7 @@ export const makeAgentPlan = (input: {
  */
 export const AgentPlanFromInput = Schema.transform(
   Schema.Struct({
+    kind: Schema.optionalWith(AgentKind, { exact: true }),
     user: Schema.optionalWith(UserName, { exact: true }),
     home: Schema.optionalWith(AbsolutePath, { exact: true }),
     configDir: Schema.optionalWith(AbsolutePath, { exact: true })
@@ -342,7 +380,9 @@ export const AgentPlanFromInput = Schema.transform(
   {
     strict: true,
     decode: (input) => makeAgentPlan(input),
+    // A Claude Code plan encodes as it did before agents had a kind.
     encode: (plan) => ({
+      ...(plan.kind === "claude-code" ? {} : { kind: plan.kind }),
       user: plan.user,
       home: plan.home,
       ...(plan.configDir === undefined ? {} : { configDir: plan.configDir })

@@ -9,8 +9,8 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { agentOf } from "./internal/agents/registry.js"
 import * as Defaults from "./internal/defaults.js"
-import * as Guest from "./internal/guest.js"
 import { Connected, Failed, NotRegistered, Skipped, Unreachable } from "./internal/outcomes.js"
 import * as Supervised from "./internal/supervised.js"
 import { check } from "./internal/verify.js"
@@ -127,7 +127,7 @@ export const verifySupervise: (
   (plan: SmolmachinesBottlePlan, target: string, options?: VerifyOptions) =>
     Supervised.supervised(plan, target, options, {
       defaultTimeout: Defaults.VERIFY_TIMEOUT,
-      firstArgv: Guest.getArgv,
+      firstArgv: (agent, supervise) => agentOf(agent.kind).verifyArgv(agent, supervise),
       warning: (error) => `could not check the supervise MCP server on ${target}: ${error.message}`,
       body: (session) =>
         Effect.tap(

@@ -2,7 +2,7 @@
  * `--dry-run`: the command lines a command would run, rendered by the same
  * `prepare` the backend's live service uses (`smolvm machine exec` or
  * `docker exec`), for the steps the library itself lists
- * (`Guest.provisionSteps`, `Guest.verifySteps`), so what is printed is what
+ * (each agent's `provisionSteps` and `verifySteps`), so what is printed is what
  * would run.
  *
  * @internal
@@ -13,9 +13,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type { Step as AgentStep } from "../internal/agents/agent.js"
+import { agentOf } from "../internal/agents/registry.js"
 import * as Binary from "../internal/binary.js"
 import * as DockerRequest from "../internal/docker/request.js"
-import * as Guest from "../internal/guest.js"
 import * as SmolvmRequest from "../internal/request.js"
 import * as Shell from "../internal/shellQuote.js"
 import type { ExecOptions } from "../Sandbox.js"
@@ -43,7 +44,7 @@ const PREPARE: Readonly<Record<Backend, Prepare>> = {
  * @internal
  */
 export interface Step {
-  readonly name: Guest.Step["name"]
+  readonly name: AgentStep["name"]
   readonly when: string
   readonly argv: ReadonlyArray<string>
   readonly hostEnv: Readonly<Record<string, string>>
@@ -82,7 +83,7 @@ const secretShown = (
  */
 export const steps = (
   resolved: Resolved,
-  guestSteps: ReadonlyArray<Guest.Step>,
+  guestSteps: ReadonlyArray<AgentStep>,
   tokenEnv: Option.Option<string>,
   defaultTimeout: Duration.Duration
 ): Effect.Effect<ReadonlyArray<Step>, PlanError> =>
@@ -101,7 +102,7 @@ export const steps = (
       const options = { user: plan.agent.user, timeout: resolved.timeout ?? defaultTimeout }
       const prepared = prepare(target.name, step.argv, {
         ...options,
-        secretEnv: step.carriesToken ? Guest.tokenEnv(supervise) : undefined
+        secretEnv: step.carriesToken ? agentOf(plan.agent.kind).tokenEnv(supervise) : undefined
       })
       if (Either.isLeft(prepared)) return yield* new PlanError({ problems: [prepared.left.message] })
       // What the client's environment holds without the secrets, to tell the variables that carry them.

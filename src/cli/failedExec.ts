@@ -1,16 +1,15 @@
 /**
- * A failed exec as the CLI shows it: the step that failed and the Claude
- * Code command it stands for. The library's `ExecFailed.argv` is the exact
+ * A failed exec as the CLI shows it: the step that failed and the agent's
+ * CLI command it stands for. The library's `ExecFailed.argv` is the exact
  * argv, for programs: the agent's environment and a whole guest script,
  * kilobytes of shell that bury the one line an operator reads. The exact
  * command lines are what `--dry-run` prints.
  *
  * @internal
  */
-import type * as Guest from "../internal/guest.js"
+import type { Step as AgentStep } from "../internal/agents/agent.js"
 import * as Shell from "../internal/shellQuote.js"
 import type { ExecFailed } from "../SandboxError.js"
-import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
 
 /**
  * The short form: the step's name when the argv is one of the plan's steps,
@@ -19,29 +18,23 @@ import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
  * @internal
  */
 export interface Short {
-  readonly step: Guest.Step["name"] | undefined
+  readonly step: AgentStep["name"] | undefined
   readonly argv: ReadonlyArray<string>
   /** `step: command`, shell-quoted, for a sentence. */
   readonly text: string
 }
 
-/** The Claude Code command lines a step stands for, with the plan's values in place of `$1`, `$2`. */
-const commandsOf = (
-  step: Guest.Step["name"],
-  agent: AgentPlan,
-  plan: SupervisePlan
-): ReadonlyArray<ReadonlyArray<string>> => {
-  const add = ["claude", "mcp", "add", "--scope", "user", "--transport", "http", plan.serverName, plan.agentUrl]
-  switch (step) {
-    case "ensure":
-      return [add]
-    case "read":
-      return [["cat", "--", agent.configFile]]
-    case "replace":
-      return [["claude", "mcp", "remove", "--scope", "user", plan.serverName], add]
-    case "get":
-      return [["claude", "mcp", "get", plan.serverName]]
-  }
+/**
+ * The short form: the step's name when the argv is one of the plan's steps,
+ * and the words of the command(s) it runs (joined by `&&` when there are two).
+ *
+ * @internal
+ */
+export interface Short {
+  readonly step: AgentStep["name"] | undefined
+  readonly argv: ReadonlyArray<string>
+  /** `step: command`, shell-quoted, for a sentence. */
+  readonly text: string
 }
 
 /** Past this a word is a script or a blob, not something to read in a sentence. */
@@ -73,23 +66,17 @@ const sameArgv = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean =
 
 /**
  * The short form of `error`'s argv, matched against the `steps` the command
- * runs for `agent` and `plan` (the library's own list, so a step added there
- * is named here).
+ * runs (the agent's own list, so a step added there is named here).
  *
  * @internal
  */
-export const shorten = (
-  error: ExecFailed,
-  steps: ReadonlyArray<Guest.Step>,
-  agent: AgentPlan,
-  plan: SupervisePlan
-): Short => {
+export const shorten = (error: ExecFailed, steps: ReadonlyArray<AgentStep>): Short => {
   const step = steps.find((candidate) => sameArgv(candidate.argv, error.argv))
   if (step === undefined) {
     const argv = elided(error.argv)
     return { step: undefined, argv, text: argv.join(" ") }
   }
-  const commands = commandsOf(step.name, agent, plan)
+  const commands = step.commands
   return {
     step: step.name,
     argv: commands.flatMap((command, i) => i === 0 ? command : ["&&", ...command]),

@@ -8,8 +8,9 @@
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Effect from "effect/Effect"
 // The library's own default deadlines: the `--timeout` a dry run shows when none was given.
+import type { Step as AgentStep } from "../internal/agents/agent.js"
+import { agentOf } from "../internal/agents/registry.js"
 import * as Defaults from "../internal/defaults.js"
-import * as Guest from "../internal/guest.js"
 import * as ProvisionSupervise from "../ProvisionSupervise.js"
 import type { ClientNotFound } from "../SandboxError.js"
 import * as VerifySupervise from "../VerifySupervise.js"
@@ -22,8 +23,7 @@ import * as Outcome from "./outcome.js"
 import * as Plan from "./plan.js"
 
 /** How a failed exec of one of `steps` is named in the output. */
-const shortener = (resolved: Plan.Resolved, steps: ReadonlyArray<Guest.Step>): Outcome.Shorten => (error) =>
-  FailedExec.shorten(error, steps, resolved.plan.agent, resolved.supervise)
+const shortener = (steps: ReadonlyArray<AgentStep>): Outcome.Shorten => (error) => FailedExec.shorten(error, steps)
 
 /** @internal */
 export const provision = (
@@ -32,7 +32,7 @@ export const provision = (
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
-    const steps = Guest.provisionSteps(plan.agent, supervise)
+    const steps = agentOf(plan.agent.kind).provisionSteps(plan.agent, supervise)
     if (flags.dryRun) {
       return yield* DryRun.print(
         "provision",
@@ -50,7 +50,7 @@ export const provision = (
       ProvisionSupervise.ProvisionOutcome,
       flags.json,
       Outcome.describeProvision,
-      shortener(resolved, steps)
+      shortener(steps)
     )
   })
 
@@ -61,7 +61,7 @@ export const verify = (
   Effect.gen(function*() {
     const resolved = yield* Plan.resolve(flags)
     const { plan, supervise, target, timeout } = resolved
-    const steps = Guest.verifySteps(plan.agent, supervise)
+    const steps = agentOf(plan.agent.kind).verifySteps(plan.agent, supervise)
     if (flags.dryRun) {
       return yield* DryRun.print(
         "verify",
@@ -79,6 +79,6 @@ export const verify = (
       VerifySupervise.VerifyOutcome,
       flags.json,
       Outcome.describeVerify,
-      shortener(resolved, steps)
+      shortener(steps)
     )
   })

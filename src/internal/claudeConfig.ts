@@ -8,6 +8,7 @@
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import type { SupervisePlan } from "../SupervisePlan.js"
+import type { Change, Comparison } from "./agents/agent.js"
 import { TOKEN_PLACEHOLDER_HEADER } from "./guest.js"
 import { REDACTED } from "./redact.js"
 import { SPECIAL_SCHEMES, UNSAFE_CHARS } from "./url.js"
@@ -34,19 +35,8 @@ const isObject = (value: unknown): value is JsonObject =>
 const own = (value: unknown, key: string): unknown =>
   isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined
 
-/** What differs between the stored entry and the plan. @internal */
-export type Change = "transport" | "url" | "headers"
-
 /** @internal */
-export type Comparison =
-  | { readonly _tag: "Unparsable" }
-  | { readonly _tag: "Absent"; readonly shadowedIn: ReadonlyArray<string> }
-  | {
-    readonly _tag: "Present"
-    readonly changes: ReadonlyArray<Change>
-    readonly previousUrl: string | undefined
-    readonly shadowedIn: ReadonlyArray<string>
-  }
+export type { Change, Comparison } from "./agents/agent.js"
 
 /**
  * The headers the plan's entry has, as the guest's scrubbed read prints them:

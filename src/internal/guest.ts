@@ -7,7 +7,11 @@
  */
 import * as Redacted from "effect/Redacted"
 import type { AgentPlan, SupervisePlan } from "../SupervisePlan.js"
+import type { Step } from "./agents/agent.js"
 import * as Shell from "./shellQuote.js"
+
+/** What every line the library's scripts add to a step's stderr starts with. @internal */
+export const MARK_PREFIX = "bottle-supervise: "
 
 /** Guest variable that carries the bearer token, set through `--secret-env`. @internal */
 export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
@@ -41,6 +45,9 @@ export const HEADER_VAR = "BOTTLE_SUPERVISE_HEADER"
 
 /** What `READ` says on stderr when no awk could scrub the config, so nothing was printed. @internal */
 export const READ_UNSCRUBBED_MARK = "bottle-supervise: no awk to scrub tokens with; the config was not printed"
+
+/** What another agent's read says on stderr when the guest had nothing to read the entry with (no node, no awk). @internal */
+export const NO_READER_MARK = "bottle-supervise: nothing to read the entry with; it was not printed"
 
 /** What `READ` says on stderr when it printed the top-level `mcpServers` only. @internal */
 export const READ_PART_MARK = "bottle-supervise: read the top-level mcpServers only"
@@ -93,9 +100,11 @@ export const FAILED_MARK = "bottle-supervise: failed at "
  * its parent (`runuser`) is left to the guest's init, and `kill -0` succeeds
  * on it for as long as that init does not reap it. The wait is bounded by the
  * exec's own deadline. The lock dir also holds a replace's work copy, so
- * breaking a stale lock cleans that too.
+ * breaking a stale lock cleans that too. It needs `$f`, the config file, set.
+ *
+ * @internal
  */
-const LOCK = [
+export const LOCK = [
   "case \"$f\" in */*) dir=\"${f%/*}\";; *) dir=.;; esac",
   "dir=\"${dir:-/}\"",
   String.raw`L="$dir/.bottle-supervise.lock"`,
@@ -484,19 +493,28 @@ export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => {
   return `${remove}; ${add}${header}`
 }
 
+/** @internal */
+export type { Step } from "./agents/agent.js"
+
 /**
- * One guest step of provisioning or verification, as the CLI's `--dry-run`
- * lists it: when it runs, its argv (run as the agent user) and the secret
- * environment it carries. The one list reconcile's order is written in.
+ * `<cli> mcp add --scope user --transport http NAME URL`: Claude Code's and
+ * Gemini CLI's spelling of a user-scope HTTP server, without its header.
  *
  * @internal
  */
-export interface Step {
-  readonly name: "ensure" | "read" | "replace" | "get"
-  readonly when: string
-  readonly argv: ReadonlyArray<string>
-  readonly carriesToken: boolean
-}
+export const userScopeHttpAdd = (cli: string, plan: SupervisePlan): ReadonlyArray<string> => [
+  cli,
+  "mcp",
+  "add",
+  "--scope",
+  "user",
+  "--transport",
+  "http",
+  plan.serverName,
+  plan.agentUrl
+]
+
+const addCommand = (plan: SupervisePlan) => userScopeHttpAdd("claude", plan)
 
 /** @internal */
 export const provisionSteps = (agent: AgentPlan, plan: SupervisePlan): ReadonlyArray<Step> => [
@@ -505,19 +523,22 @@ export const provisionSteps = (agent: AgentPlan, plan: SupervisePlan): ReadonlyA
     when: "always runs: under the bottle's lock, claude mcp add when the config has no such entry, " +
       "else print the config with tokens scrubbed (no Claude Code start)",
     argv: ensureArgv(agent, plan),
-    carriesToken: true
+    carriesToken: true,
+    commands: [addCommand(plan)]
   },
   {
     name: "read",
     when: "only when claude mcp add said the entry already exists: read the agent's config, tokens scrubbed",
     argv: readConfigArgv(agent, plan),
-    carriesToken: true
+    carriesToken: true,
+    commands: [["cat", "--", agent.configFile]]
   },
   {
     name: "replace",
     when: "only when the stored entry differs: claude mcp remove + add on a copy, renamed into place",
     argv: replaceArgv(agent, plan),
-    carriesToken: true
+    carriesToken: true,
+    commands: [["claude", "mcp", "remove", "--scope", "user", plan.serverName], addCommand(plan)]
   }
 ]
 
@@ -527,7 +548,8 @@ export const verifySteps = (agent: AgentPlan, plan: SupervisePlan): ReadonlyArra
     name: "get",
     when: "the agent's own health check (claude mcp get, as the agent user; header values cut in the guest)",
     argv: getArgv(agent, plan),
-    carriesToken: false
+    carriesToken: false,
+    commands: [["claude", "mcp", "get", plan.serverName]]
   }
 ]
 

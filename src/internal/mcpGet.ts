@@ -5,18 +5,10 @@
  *
  * @internal
  */
+import type { Health as AgentHealth } from "./agents/agent.js"
 
-/** @internal */
-export type Health =
-  | { readonly _tag: "Connected"; readonly type: string | undefined; readonly url: string | undefined }
-  | {
-    readonly _tag: "Unreachable"
-    readonly type: string | undefined
-    readonly url: string | undefined
-    readonly reason: string
-  }
-  | { readonly _tag: "NotRegistered" }
-  | { readonly _tag: "Unknown" }
+/** What `claude mcp get` said; an `Unknown` carries no output (the caller has it). @internal */
+export type Health = Exclude<AgentHealth, { readonly _tag: "Unknown" }> | { readonly _tag: "Unknown" }
 
 // Fields are indented by two spaces. The first line is the server's own name and a
 // colon, and the headers (printed in clear) are indented by four: neither may read as

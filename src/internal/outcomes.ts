@@ -18,6 +18,16 @@ export const common = {
 /** How many times Claude Code was started in the guest: what a launcher waits for. */
 export const cliStarts = { cliStarts: Schema.optionalWith(Schema.Number, { default: () => 0 }) }
 
+/**
+ * How a verification knew: the agent's CLI connected (`"connection"`), or the
+ * agent's CLI offers no connecting check and the library read the stored
+ * entry and sent an MCP `initialize` to its URL from inside the guest
+ * (`"entry-and-probe"`).
+ */
+export const checkedBy = {
+  checkedBy: Schema.optionalWith(Schema.Literal("connection", "entry-and-probe"), { default: () => "connection" })
+}
+
 /** @internal */
 export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", { target: Schema.String }) {}
 
@@ -46,13 +56,15 @@ export class Failed extends Schema.TaggedClass<Failed>()("Failed", {
 /** @internal */
 export class Connected extends Schema.TaggedClass<Connected>()("Connected", {
   ...common,
-  /** The URL the agent's config holds, as `claude mcp get` printed it. */
+  ...checkedBy,
+  /** The URL the agent's config holds, as the agent's CLI printed it or its config stores it. */
   registeredUrl: Schema.optional(Schema.String)
 }) {}
 
 /** @internal */
 export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable", {
   ...common,
+  ...checkedBy,
   /**
    * The URL the agent's config holds, exactly as stored (the CLI does not
    * normalise it: `http://h:1` is not `http://h:1/`), credentials replaced by
@@ -63,4 +75,7 @@ export class Unreachable extends Schema.TaggedClass<Unreachable>()("Unreachable"
 }) {}
 
 /** @internal */
-export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", common) {}
+export class NotRegistered extends Schema.TaggedClass<NotRegistered>()("NotRegistered", {
+  ...common,
+  ...checkedBy
+}) {}

@@ -9,15 +9,16 @@ import * as Effect from "effect/Effect"
 import { LogKeys } from "../Logger.js"
 import type { ExecResult } from "../Sandbox.js"
 import { ExecFailed } from "../SandboxError.js"
-import * as ClaudeConfig from "./claudeConfig.js"
+import type { Agent } from "./agents/agent.js"
+import { agentOf } from "./agents/registry.js"
 import * as Guest from "./guest.js"
 import { Registered, Replaced, Unchanged } from "./outcomes.js"
 import * as Shown from "./shown.js"
 import type { Session } from "./supervised.js"
 
-/** How many Claude Code starts each step's branch costs, read from the step's own mark. */
-const startsOf = (stderr: string): number =>
-  stderr.includes(`${Guest.STEP_MARK}add`) ? 1 : stderr.includes(`${Guest.STEP_MARK}replace`) ? 2 : 0
+/** How many CLI starts each step's branch costs, read from the step's own mark. */
+const startsOf = (impl: Agent, stderr: string): number =>
+  stderr.includes(`${Guest.STEP_MARK}add`) ? 1 : stderr.includes(`${Guest.STEP_MARK}replace`) ? impl.replaceStarts : 0
 
 /**
  * ensure (add, or read when the entry may be there); compare on the host; replace when it differs.
@@ -27,20 +28,21 @@ const startsOf = (stderr: string): number =>
 /** @internal */
 export const reconcile = ({ agent, base, runner, supervise, target }: Session) =>
   Effect.gen(function*() {
+    const impl = agentOf(agent.kind)
     let starts = 0
     const count = <A extends { readonly stderr: string }>(ran: A): A => {
-      starts += startsOf(ran.stderr)
+      starts += startsOf(impl, ran.stderr)
       return ran
     }
     const withCounts = <A>(make: (fields: { readonly execs: number; readonly cliStarts: number }) => A) =>
       Effect.map(runner.execs, (execs) => make({ execs, cliStarts: starts }))
-    const replace = runner.exec(Guest.replaceArgv(agent, supervise), Guest.tokenEnv(supervise)).pipe(
+    const replace = runner.exec(impl.replaceArgv(agent, supervise), impl.tokenEnv(supervise)).pipe(
       Effect.map(count),
       Effect.tapError((error) => Effect.sync(() => error._tag === "ExecFailed" && count(error)))
     )
 
-    const ensureArgv = Guest.ensureArgv(agent, supervise)
-    const read: ExecResult = yield* runner.exec(ensureArgv, Guest.tokenEnv(supervise)).pipe(
+    const ensureArgv = impl.ensureArgv(agent, supervise)
+    const read: ExecResult = yield* runner.exec(ensureArgv, impl.tokenEnv(supervise)).pipe(
       Effect.tapBoth({
         onFailure: (error) => Effect.sync(() => error._tag === "ExecFailed" && count(error)),
         onSuccess: (ran) => Effect.sync(() => count(ran))
@@ -55,11 +57,13 @@ export const reconcile = ({ agent, base, runner, supervise, target }: Session) =
       replace,
       withCounts((counts) => new Replaced({ ...base, ...counts, changed: [] }))
     )
-    if (read.truncated || read.stderr.includes(Guest.READ_UNSCRUBBED_MARK)) return yield* replaceUncompared
+    if (
+      read.truncated || read.stderr.includes(Guest.READ_UNSCRUBBED_MARK) || read.stderr.includes(Guest.NO_READER_MARK)
+    ) return yield* replaceUncompared
     const partial = read.stderr.includes(Guest.READ_PART_MARK)
     // The file the CLI uses, as the guest worked it out (a legacy `.config.json`, say).
-    const configFile = Guest.readFileOf(agent, read.stderr) ?? agent.configFile
-    const found = ClaudeConfig.compare(read.stdout, supervise)
+    const configFile = impl.readFileOf(agent, read.stderr) ?? agent.configFile
+    const found = impl.compare(read.stdout, supervise)
     if (found._tag !== "Unparsable" && found.shadowedIn.length > 0) {
       yield* Effect.logWarning(
         `a local-scope MCP server named ${supervise.serverName} in ${found.shadowedIn.map(Shown.escape).join(", ")} ` +
@@ -83,8 +87,8 @@ export const reconcile = ({ agent, base, runner, supervise, target }: Session) =
         stdout: "",
         stderr: "",
         detail: found._tag === "Absent"
-          ? `claude says ${supervise.serverName} exists, but ${configFile} has no such user-scope entry`
-          : `${configFile} is not a JSON config`
+          ? `${impl.cli} says ${supervise.serverName} exists, but ${configFile} has no such user-scope entry`
+          : `${configFile} is not a ${impl.configFormat} config`
       })
     }
     if (found.changes.length === 0) return yield* withCounts((counts) => new Unchanged({ ...base, ...counts }))
@@ -95,13 +99,13 @@ export const reconcile = ({ agent, base, runner, supervise, target }: Session) =
   })
 
 /** @internal */
-export const logOutcome = (outcome: Registered | Unchanged | Replaced) =>
+export const logOutcome = (impl: Agent) => (outcome: Registered | Unchanged | Replaced) =>
   Effect.as(
     Effect.logInfo(
       outcome._tag === "Replaced"
         ? outcome.changed.length === 0
           ? `supervise MCP server rewritten on ${outcome.target} without comparing: the agent's config is too large ` +
-            `or not in Claude Code's own layout`
+            `or not in ${impl.title}'s own layout`
           : `supervise MCP server replaced on ${outcome.target} (changed: ${outcome.changed.join(", ")})`
         : `supervise MCP server ${
           outcome._tag === "Registered" ? "registered" : "already registered"

@@ -15,7 +15,7 @@ import { LogKeys } from "../Logger.js"
 import type { Sandbox } from "../Sandbox.js"
 import { type ClientNotFound, ExecFailed } from "../SandboxError.js"
 import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "../SupervisePlan.js"
-import * as Guest from "./guest.js"
+import { agentOf } from "./agents/registry.js"
 import { Failed, Skipped } from "./outcomes.js"
 import { timeoutProblem } from "./request.js"
 import * as Runner from "./runner.js"
@@ -105,7 +105,7 @@ export const supervised = <A>(
     if (supervise === undefined) return new Skipped({ target })
     const agent = plan.agent
     const base = { target, serverName: supervise.serverName, url: supervise.agentUrl }
-    const hint = Guest.manualHint(agent, supervise)
+    const hint = agentOf(agent.kind).manualHint(agent, supervise)
     const firstArgv = spec.firstArgv(agent, supervise)
     yield* Effect.annotateCurrentSpan({ [LogKeys.target]: target, [LogKeys.url]: supervise.agentUrl })
 

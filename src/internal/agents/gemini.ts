@@ -1,0 +1,134 @@
+/**
+ * Gemini CLI (`@google/gemini-cli`): `gemini mcp add --scope user --transport
+ * http` into `${GEMINI_CLI_HOME:-$HOME}/.gemini/settings.json`, JSON
+ * `mcpServers.NAME {url, type: "http", headers}`.
+ *
+ * Its quirks: the default scope is the project, so `--scope user` is always
+ * passed; an `add` of a name that exists replaces it (exit 0), so a replace is
+ * one CLI start; it writes the file 0644, and the file holds the token, so
+ * it is written with umask 077 and ends 0600. Its folder trust hides user
+ * servers in a folder the user has not trusted: verification runs
+ * `gemini mcp list` (which connects) with `GEMINI_CLI_TRUST_WORKSPACE=true`
+ * in the agent's home, and the agent itself needs a trusted workspace (README).
+ *
+ * @internal
+ */
+import type { AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
+import { CLI_EXIT_MARK, userScopeHttpAdd } from "../guest.js"
+import { TOKEN_VAR } from "../guest.js"
+import * as Shell from "../shellQuote.js"
+import type { Agent, Health, Ran } from "./agent.js"
+import * as JsonEntry from "./jsonEntry.js"
+import * as Movable from "./movableConfig.js"
+
+const WRITE: ReadonlyArray<string> = [
+  String.raw`cli_add() {`,
+  String.raw`  if [ -n "$${TOKEN_VAR}" ]; then`,
+  String
+    .raw`    gemini mcp add --scope user --transport http "$1" "$2" --header "Authorization: Bearer $${TOKEN_VAR}"`,
+  String.raw`  else`,
+  String.raw`    gemini mcp add --scope user --transport http "$1" "$2"`,
+  String.raw`  fi`,
+  String.raw`}`,
+  // An `add` of a name that exists replaces that entry.
+  String.raw`cli_replace() { cli_add "$@"; }`
+]
+
+const layout: Movable.Layout = {
+  cli: "gemini",
+  dirVar: "GEMINI_CLI_HOME",
+  homeDir: "",
+  file: ".gemini/settings.json",
+  write: WRITE,
+  read: Movable.READ_JSON
+}
+
+/** `$1` name: `gemini mcp list` in the agent's home, trusted, its status marked on stderr. */
+const LIST = [
+  "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin\"; export PATH",
+  String.raw`cd -- "$HOME" 2>/dev/null || cd /`,
+  String.raw`GEMINI_CLI_TRUST_WORKSPACE=true gemini mcp list; st=$?`,
+  String.raw`echo "${CLI_EXIT_MARK}$st" >&2`
+].join("\n")
+
+/** `✓ NAME: URL (TYPE) - STATUS`, as Gemini CLI 0.61.0 lists a server; the glyph is not read. */
+const listed = (text: string, name: string) => {
+  for (const line of text.split("\n")) {
+    const match = /^\s*\S*\s*([A-Za-z0-9_-]+): (.*) \(([a-z]+)\) - (.+?)\s*$/.exec(line)
+    if (match !== null && match[1] === name) {
+      return { url: match[2] ?? "", type: match[3] ?? "", status: match[4] ?? "" }
+    }
+  }
+  return undefined
+}
+
+const health = (ran: Ran, plan: SupervisePlan): Health => {
+  const marked = ran.stderr.split("\n").find((line) => line.startsWith(CLI_EXIT_MARK))
+  const exitCode = marked === undefined ? ran.exitCode : Number(marked.slice(CLI_EXIT_MARK.length))
+  const stderr = ran.stderr.split("\n").filter((line) => !line.startsWith(CLI_EXIT_MARK)).join("\n")
+  const all = `${ran.stdout}\n${stderr}`
+  const entry = listed(all, plan.serverName)
+  if (entry === undefined) {
+    return exitCode === 0 && /No MCP servers configured|Configured MCP servers/i.test(all)
+      ? { _tag: "NotRegistered" }
+      : {
+        _tag: "Unknown",
+        detail: "`gemini mcp list` printed nothing this library understands",
+        exitCode: Number.isInteger(exitCode) ? exitCode : undefined,
+        stdout: ran.stdout,
+        stderr
+      }
+  }
+  const type = entry.type === "http" ? "http" : entry.type
+  return entry.status === "Connected"
+    ? { _tag: "Connected", type, url: entry.url }
+    : { _tag: "Unreachable", type, url: entry.url, reason: `gemini mcp list: ${entry.status}` }
+}
+
+const addCommand = (plan: SupervisePlan) => userScopeHttpAdd("gemini", plan)
+
+const { ensure: ensureArgv, replace: replaceArgv } = Movable.argvs(layout)
+const verifyArgv = (agent: AgentPlan, plan: SupervisePlan) => Movable.script(layout, agent, LIST, [plan.serverName])
+
+/** @internal */
+export const gemini: Agent = {
+  kind: "gemini",
+  title: "Gemini CLI",
+  cli: "gemini",
+  configFormat: "JSON",
+  replaceStarts: 1,
+  configFile: (agent) => Movable.configFile(layout, agent),
+  tokenEnv: Movable.tokenEnv((header) => header),
+  ensureArgv,
+  replaceArgv,
+  readFileOf: (agent, stderr) => Movable.readFileOf(layout, agent, stderr),
+  compare: JsonEntry.compare,
+  verifyArgv,
+  verifyEnv: () => undefined,
+  health,
+  checkedBy: "connection",
+  manualHint: (agent, plan) => {
+    const dir = agent.configDir === undefined ? "" : `GEMINI_CLI_HOME=${Shell.quote(agent.configDir)} `
+    const add = `${dir}${Shell.join(addCommand(plan))}`
+    const header = plan.token === undefined ? "" : ` --header "Authorization: Bearer $SUPERVISE_TOKEN"`
+    const file = agent.configDir === undefined
+      ? "\"$HOME/.gemini/settings.json\""
+      : Shell.quote(`${agent.configDir}/.gemini/settings.json`)
+    return `${add}${header} && chmod 600 ${file}`
+  },
+  provisionSteps: (agent, plan) =>
+    Movable.steps(layout, {
+      ensure: ensureArgv(agent, plan),
+      replace: replaceArgv(agent, plan),
+      replaceWhat: "gemini mcp add (which replaces an entry of that name)",
+      add: addCommand(plan),
+      replaceCommands: [addCommand(plan)]
+    }),
+  verifySteps: (agent, plan) => [{
+    name: "get",
+    when: "the agent's own health check (gemini mcp list connects to each server; run trusted, in the agent's home)",
+    argv: verifyArgv(agent, plan),
+    carriesToken: false,
+    commands: [["gemini", "mcp", "list"]]
+  }]
+}
