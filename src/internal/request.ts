@@ -66,7 +66,7 @@ const clientMargin = (timeout: Duration.Duration): Duration.Duration =>
  * When the host stops waiting for a smolvm client that has not answered. The
  * live layer and the test layer both use it, so a caller's own deadline equal
  * to the exec's timeout (`provisionSupervise` gives each exec what is left of
- * its deadline) fires first against either.
+ * its deadline) fires first against either (see `deadline.ts`, point 3).
  *
  * @internal
  */
@@ -77,7 +77,7 @@ export const hostDeadline = (timeout: Duration.Duration): Duration.Duration =>
 export const hostTimeoutDetail = (deadline: Duration.Duration): string =>
   `smolvm did not answer within ${Duration.format(deadline)}; its client was killed`
 
-/** Why `timeout` is not a usable deadline, or `undefined` when it is (or absent). @internal */
+/** Why `timeout` is not a usable deadline, or `undefined` when it is (or absent); `deadline.ts`, point 4. @internal */
 export const timeoutProblem = (timeout: Duration.DurationInput | undefined): string | undefined => {
   if (timeout === undefined) return undefined
   const decoded = Duration.decodeUnknown(timeout)

@@ -1,14 +1,12 @@
 /**
  * A bounded run of guest commands for one provisioning or verification: every
- * exec gets what is left of the overall deadline as its own timeout, transient
+ * exec gets what is left of the call's `Deadline` as its own timeout, transient
  * smolvm errors are retried, the plan's token is scrubbed from every failure,
  * and what a timeout should report (the step in flight, smolvm's last words) is
  * kept.
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -18,10 +16,8 @@ import type * as Schedule from "effect/Schedule"
 import { Sandbox } from "../Sandbox.js"
 import type { ExecResult } from "../Sandbox.js"
 import { type ClientNotFound, ExecFailed } from "../SandboxError.js"
+import * as Deadline from "./deadline.js"
 import { scrub } from "./redact.js"
-
-/** The overall deadline passed. @internal */
-export class TimedOut extends Data.TaggedError("TimedOut") {}
 
 /** @internal */
 export interface Runner {
@@ -33,7 +29,7 @@ export interface Runner {
   /** Execs so far, retries included; not those refused before any process started. */
   readonly execs: Effect.Effect<number>
   /** The failure to report at the deadline: the step in flight, with smolvm's last transient words. */
-  readonly timedOut: (timeout: Duration.Duration) => Effect.Effect<ExecFailed>
+  readonly timedOut: Effect.Effect<ExecFailed>
 }
 
 const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacted<string>>): ExecFailed =>
@@ -47,7 +43,7 @@ const scrubFailure = (error: ExecFailed, secrets: ReadonlyArray<Redacted.Redacte
 /** @internal */
 export const make = (options: {
   readonly target: string
-  readonly deadline: number
+  readonly deadline: Deadline.Deadline
   readonly retry: Schedule.Schedule<unknown, ExecFailed | ClientNotFound>
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   /** What a timeout before the first exec (waiting for the bottle's lock) names. */
@@ -67,11 +63,11 @@ export const make = (options: {
       secretEnv: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
     ) =>
       Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
+        const timeout = yield* Deadline.remaining(deadline)
         yield* Ref.update(execs, (n) => n + 1)
         return yield* sandbox.exec(target, argv, {
           user: options.user,
-          timeout: Duration.millis(Math.max(1, deadline - now)),
+          timeout,
           secretEnv
         }).pipe(
           // Refused before any process: not an exec.
@@ -99,30 +95,30 @@ export const make = (options: {
         )
       )
 
-    const timedOut: Runner["timedOut"] = (timeout) =>
-      Effect.gen(function*() {
-        const argv = yield* Ref.get(step)
-        const previous = Option.getOrUndefined(yield* Ref.get(lastWords))
-        const started = (yield* Ref.get(execs)) > 0
-        return new ExecFailed({
-          target,
-          argv: [...argv],
-          reason: "Timeout",
-          exitCode: previous?.exitCode,
-          stdout: previous?.stdout ?? "",
-          stderr: previous?.stderr ?? "",
-          // The sandbox's own backend, so the message names a container and docker on the Docker backend.
-          backend: sandbox.backend,
-          detail: !started
-            ? `gave up after ${Duration.format(timeout)} waiting for another provisioning of this bottle`
-            : previous === undefined
-            ? `gave up after ${Duration.format(timeout)}, before any answer from ${sandbox.backend}`
-            : previous.stderr === "" && previous.detail !== undefined
-            // A client that never started (SpawnFailed) left no output: its words are the detail.
-            ? `gave up after ${Duration.format(timeout)}; last attempt: ${previous.detail}`
-            : `gave up after ${Duration.format(timeout)}`
-        })
+    const gaveUp = `gave up after ${Duration.format(deadline.timeout)}`
+    const timedOut: Runner["timedOut"] = Effect.gen(function*() {
+      const argv = yield* Ref.get(step)
+      const previous = Option.getOrUndefined(yield* Ref.get(lastWords))
+      const started = (yield* Ref.get(execs)) > 0
+      return new ExecFailed({
+        target,
+        argv: [...argv],
+        reason: "Timeout",
+        exitCode: previous?.exitCode,
+        stdout: previous?.stdout ?? "",
+        stderr: previous?.stderr ?? "",
+        // The sandbox's own backend, so the message names a container and docker on the Docker backend.
+        backend: sandbox.backend,
+        detail: !started
+          ? `${gaveUp} waiting for another provisioning of this bottle`
+          : previous === undefined
+          ? `${gaveUp}, before any answer from ${sandbox.backend}`
+          : previous.stderr === "" && previous.detail !== undefined
+          // A client that never started (SpawnFailed) left no output: its words are the detail.
+          ? `${gaveUp}; last attempt: ${previous.detail}`
+          : gaveUp
       })
+    })
 
     return { exec, execs: Ref.get(execs), timedOut }
   })

@@ -6,7 +6,6 @@
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
@@ -16,6 +15,7 @@ import type { Sandbox } from "../Sandbox.js"
 import { type ClientNotFound, ExecFailed } from "../SandboxError.js"
 import type { AgentPlan, SmolmachinesBottlePlan, SupervisePlan } from "../SupervisePlan.js"
 import { agentOf } from "./agents/registry.js"
+import * as Deadline from "./deadline.js"
 import { Failed, Skipped } from "./outcomes.js"
 import { timeoutProblem } from "./request.js"
 import * as Runner from "./runner.js"
@@ -114,10 +114,10 @@ export const supervised = <A>(
     const invalid = invalidCall(target, firstArgv, options?.timeout)
     if (invalid !== undefined) return yield* fail(invalid, 0)
 
-    const timeout = Duration.decode(options?.timeout ?? spec.defaultTimeout)
+    const deadline = yield* Deadline.start(Duration.decode(options?.timeout ?? spec.defaultTimeout))
     const runner = yield* Runner.make({
       target,
-      deadline: (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout),
+      deadline,
       retry: options?.retry ?? defaultRetry,
       secrets: secretsOf(supervise),
       firstArgv,
@@ -125,9 +125,9 @@ export const supervised = <A>(
     })
     const failWithExecs = (error: ExecFailed) => Effect.flatMap(runner.execs, (n) => fail(error, n))
     return yield* spec.body({ target, supervise, agent, base, runner }).pipe(
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Runner.TimedOut() }),
+      Deadline.enforce(deadline),
       Effect.catchTags({
-        TimedOut: () => Effect.flatMap(runner.timedOut(timeout), failWithExecs),
+        TimedOut: () => Effect.flatMap(runner.timedOut, failWithExecs),
         ExecFailed: failWithExecs
       })
     )
