@@ -3,6 +3,14 @@
 #
 #   bottle-supervise-test:root   exec lands as root (no USER), like a bare VM: the library switches to `node`
 #   bottle-supervise-test:node   the same filesystem with `USER node` and HOME=/home/node: exec lands as the agent
+#   bottle-supervise-test:agents-root, :agents-node   the same two, one layer more: node and the other agents' CLIs
+#
+# The agents' layer (a separate pair, so the Claude images stay small): the host's node (the one on PATH) as
+# /usr/local/bin/node with the libraries `ldd` lists for it, the packages the pinned Codex, Gemini CLI and Copilot
+# CLI need (test/fixtures/agent-clis.mjs lists them: the CLIs, their native platform packages and dependencies)
+# under /usr/local/lib/bottle-supervise-agents/node_modules, wrappers /usr/local/bin/codex, gemini and copilot, and
+# the libraries of every native binary and addon among them. Added with `docker cp` of a tar stream into a container
+# of the base image and `docker commit`, so the base layer is shared.
 #
 # The filesystem: dash as /bin/sh, the coreutils a guest script uses, mawk (also as awk), grep, sed, procps
 # (ps, kill, pgrep, pkill), runuser and su with PAM (pam_rootok + pam_permit), /etc/passwd and /etc/group with
@@ -10,7 +18,9 @@
 # /usr/local/bin/claude, each binary with the libraries `ldd` lists for it. No bash, no node.
 #
 # Rebuilds only when the inputs changed: a hash of this script, the claude binary and every copied host file is
-# the image label `bottle-supervise-test.inputs`; when both images carry the current hash, nothing is done.
+# the image label `bottle-supervise-test.inputs` of the base pair; the agents' pair carries a hash of that hash,
+# agent-clis.mjs, the packages' names and versions (not their 700 MB of files), node and the libraries added. When
+# every image carries its current hash, nothing is done; a new base rebuilds the agents' pair too.
 #
 # Talks to $DOCKER_HOST, else to the private engine of .ci/docker-engine.sh. Needs root (to own files as node).
 set -euo pipefail
@@ -75,13 +85,54 @@ HOST_FILES=("${BINARIES[@]}" "${PAM_MODULES[@]}" "${LIBS[@]}" "${OPTIONAL_FILES[
 # ---------------------------------------------------------------------------------------------------------------
 # Up to date?
 HASH=$( { sha256sum "$SCRIPT" "$CLAUDE"; sha256sum "${HOST_FILES[@]}"; } | sha256sum | cut -c1-32)
+
+# The agents' layer: node, the packages, and the libraries of every ELF file among them (those the packages ship
+# themselves, such as Codex's voice libraries, are already there).
+AGENTS_JS=test/fixtures/agent-clis.mjs
+AGENTS_DIR=/usr/local/lib/bottle-supervise-agents
+NODE_BIN=$(readlink -f "$(PATH=/usr/local/bin:/usr/bin:/bin type -P node || true)")
+[ -x "$NODE_BIN" ] || { say "host has no node"; exit 1; }
+mapfile -t AGENT_PLAN < <(node "$AGENTS_JS" plan)
+[ "${#AGENT_PLAN[@]}" -gt 1 ] || { say "node $AGENTS_JS plan printed no packages"; exit 1; }
+AGENT_PACKAGES=("${AGENT_PLAN[@]:1}")
+elf_files() {
+  local d
+  for d in "${AGENT_PACKAGES[@]}"; do find "node_modules/$d/" -type f \( -name '*.node' -o -perm -u+x \); done |
+    while IFS= read -r f; do [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"; done
+}
+mapfile -t AGENT_ELF < <(elf_files)
+mapfile -t AGENT_LIBS < <(libraries_of "$NODE_BIN" "${AGENT_ELF[@]}" | grep -v "^$PWD/" | sort -u)
+AGENTS_HASH=$( { echo "$HASH"; printf '%s\n' "${AGENT_PLAN[@]}"; sha256sum "$AGENTS_JS" "$NODE_BIN" "${AGENT_LIBS[@]}"; } |
+  sha256sum | cut -c1-32)
+
 label_of() { docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$1" 2>/dev/null || true; }
-if [ "$(label_of "$REPO:root")" = "$HASH" ] && [ "$(label_of "$REPO:node")" = "$HASH" ]; then
-  say "$REPO:root and $REPO:node are up to date (inputs $HASH), checked in $(elapsed) s"
+base_ok=false
+agents_ok=false
+[ "$(label_of "$REPO:root")" = "$HASH" ] && [ "$(label_of "$REPO:node")" = "$HASH" ] && base_ok=true
+[ "$(label_of "$REPO:agents-root")" = "$AGENTS_HASH" ] && [ "$(label_of "$REPO:agents-node")" = "$AGENTS_HASH" ] &&
+  agents_ok=true
+if $base_ok && $agents_ok; then
+  say "$REPO:root, :node, :agents-root and :agents-node are up to date (inputs $HASH, $AGENTS_HASH), checked in $(elapsed) s"
   exit 0
 fi
+
+check() {
+  local want="$1"; shift
+  local got
+  if ! got=$(timeout 60 docker run --rm --network host "$@" 2>&1); then
+    say "FAILED: docker run $*: $got"
+    exit 1
+  fi
+  case "$got" in
+    *"$want"*) ;;
+    *) say "FAILED: docker run $*: expected '$want', got: $got"; exit 1 ;;
+  esac
+}
+
+build_base() {
 say "building $REPO:root and $REPO:node (inputs $HASH)"
 OLD_IDS=$(docker image inspect -f '{{.Id}}' "$REPO:root" "$REPO:node" 2>/dev/null | sort -u || true)
+BASE_OLD_IDS=$OLD_IDS
 
 # ---------------------------------------------------------------------------------------------------------------
 # The root filesystem, merged-/usr like Debian's.
@@ -182,18 +233,6 @@ trap - EXIT
 
 # ---------------------------------------------------------------------------------------------------------------
 # Check what the tests rely on.
-check() {
-  local want="$1"; shift
-  local got
-  if ! got=$(timeout 60 docker run --rm --network host "$@" 2>&1); then
-    say "FAILED: docker run $*: $got"
-    exit 1
-  fi
-  case "$got" in
-    *"$want"*) ;;
-    *) say "FAILED: docker run $*: expected '$want', got: $got"; exit 1 ;;
-  esac
-}
 check "2.1." "$REPO:root" claude --version
 check "2.1." "$REPO:node" claude --version
 check "node" "$REPO:root" runuser -u node -- id -un
@@ -208,3 +247,76 @@ for id in $OLD_IDS $OLD_IDS; do
 done
 
 say "built $REPO:root and $REPO:node in $(elapsed) s ($(docker image inspect -f '{{.Size}}' "$REPO:root" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+}
+
+build_agents() {
+  local t_agents stage tmp id
+  t_agents=$(date +%s.%N)
+  say "building $REPO:agents-root and $REPO:agents-node (inputs $AGENTS_HASH)"
+  OLD_IDS=$(docker image inspect -f '{{.Id}}' "$REPO:agents-root" "$REPO:agents-node" 2>/dev/null | sort -u || true)
+  stage="$BUILD_DIR/agents"
+  rm -rf "$BUILD_DIR"
+  mkdir -p "$stage/usr/local/bin" "$stage$AGENTS_DIR/node_modules"
+  # Hard links into node_modules where they can be (same file system; tar reads through them), else copies.
+  local d
+  for d in "${AGENT_PACKAGES[@]}"; do
+    mkdir -p "$(dirname "$stage$AGENTS_DIR/node_modules/$d")"
+    cp -al "node_modules/$d" "$stage$AGENTS_DIR/node_modules/$d" 2>/dev/null ||
+      cp -a "node_modules/$d" "$stage$AGENTS_DIR/node_modules/$d"
+  done
+  cp "$NODE_BIN" "$stage/usr/local/bin/node"
+  chmod 0755 "$stage/usr/local/bin/node"
+  node "$AGENTS_JS" wrappers "$stage/usr/local/bin" /usr/local/bin/node "$AGENTS_DIR/node_modules"
+  # Libraries the base image lacks, under /usr (the image's /lib and /lib64 are links into it).
+  local lib in_base
+  for lib in "${AGENT_LIBS[@]}"; do
+    in_base=false
+    for f in "${LIBS[@]}"; do [ "$f" = "$lib" ] && in_base=true && break; done
+    $in_base && continue
+    case "$lib" in /usr/*) dest="$stage$lib" ;; *) dest="$stage/usr$lib" ;; esac
+    mkdir -p "$(dirname "$dest")"
+    cp -L --preserve=mode "$lib" "$dest"
+  done
+
+  tmp="bs-build-agents-$$"
+  docker create --name "$tmp" "$REPO:root" >/dev/null
+  trap 'docker rm -f "$tmp" >/dev/null 2>&1 || true' EXIT
+  local t_copy
+  t_copy=$(date +%s.%N)
+  tar -C "$stage" --numeric-owner --owner=0 --group=0 --sort=name -cf - usr | docker cp - "$tmp:/"
+  say "copied the agents' layer into $tmp in $(awk -v a="$t_copy" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+  rm -rf "$BUILD_DIR"
+  docker commit \
+    -c "LABEL $LABEL_KEY=$AGENTS_HASH" \
+    -m "bottle-supervise test image with node, codex, gemini and copilot (exec lands as root)" \
+    "$tmp" "$REPO:agents-root" >/dev/null
+  docker rm -f "$tmp" >/dev/null
+  docker create --name "$tmp" "$REPO:agents-root" >/dev/null
+  docker commit \
+    -c 'USER node' \
+    -c 'ENV HOME=/home/node' \
+    -c "LABEL $LABEL_KEY=$AGENTS_HASH" \
+    -m "bottle-supervise test image with node, codex, gemini and copilot (exec lands as node)" \
+    "$tmp" "$REPO:agents-node" >/dev/null
+  docker rm -f "$tmp" >/dev/null
+  trap - EXIT
+
+  check "v" "$REPO:agents-node" node --version
+  check "codex-cli " "$REPO:agents-node" codex --version
+  check "." "$REPO:agents-node" gemini --version
+  check "GitHub Copilot CLI" "$REPO:agents-node" copilot --version
+  check "codex-cli " "$REPO:agents-root" runuser -u node -- codex --version
+  check "GitHub Copilot CLI" "$REPO:agents-root" runuser -u node -- copilot --version
+
+  # The base images a rebuild replaced could not go while the old agents' images stood on them: now they can.
+  for id in $OLD_IDS ${BASE_OLD_IDS:-}; do
+    case "$id" in "$(docker image inspect -f '{{.Id}}' "$REPO:root")" | "$(docker image inspect -f '{{.Id}}' "$REPO:node")") continue ;; esac
+    case "$id" in "$(docker image inspect -f '{{.Id}}' "$REPO:agents-root")" | "$(docker image inspect -f '{{.Id}}' "$REPO:agents-node")") continue ;; esac
+    docker image rm "$id" >/dev/null 2>&1 || true
+  done
+  say "built $REPO:agents-root and $REPO:agents-node in $(awk -v a="$t_agents" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s ($(docker image inspect -f '{{.Size}}' "$REPO:agents-root" | awk '{ printf "%d MB", $1 / 1e6 }'))"
+}
+
+$base_ok || build_base
+build_agents
+say "done in $(elapsed) s"
