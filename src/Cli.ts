@@ -89,6 +89,7 @@ export type {
    *   url: "http://127.0.0.1:4318/",
    *   serverName: Option.none(),
    *   tokenEnv: Option.some("SUPERVISE_TOKEN"),
+   *   agent: Option.none(),
    *   user: Option.none(),
    *   home: Option.none(),
    *   configDir: Option.none(),

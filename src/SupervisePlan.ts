@@ -276,7 +276,7 @@ export class SupervisePlan extends Schema.Class<SupervisePlan>("SupervisePlan")(
  */
 export const AgentKind = Schema.Literal("claude-code", "codex", "gemini", "copilot").annotations({
   identifier: "AgentKind",
-  message: () => "agent kind must be one of claude-code, codex, gemini, copilot"
+  message: () => ({ message: "agent kind must be one of claude-code, codex, gemini, copilot", override: true })
 })
 
 /**

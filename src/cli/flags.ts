@@ -60,7 +60,7 @@ export const planFlags = {
   ),
   serverName: Options.text("server-name").pipe(
     Options.withPseudoName("NAME"),
-    Options.withDescription("The MCP server name in the agent's Claude Code config. Default: supervise."),
+    Options.withDescription("The MCP server name in the agent's config. Default: supervise."),
     Options.optional
   ),
   tokenEnv: Options.text("token-env").pipe(
@@ -71,6 +71,14 @@ export const planFlags = {
         "--secret-env, docker exec -e NAME) and is never " +
         "printed or put on a command line; there is no flag that takes the token itself. Unset or empty is an error. " +
         "Without this flag no header is registered."
+    ),
+    Options.optional
+  ),
+  agent: Options.text("agent").pipe(
+    Options.withPseudoName("KIND"),
+    Options.withDescription(
+      "The coding agent the bottle runs, whose own CLI registers the sidecar in its user config: claude-code " +
+        "(Claude Code), codex (Codex), gemini (Gemini CLI) or copilot (Copilot CLI). Default: claude-code."
     ),
     Options.optional
   ),
@@ -87,8 +95,9 @@ export const planFlags = {
   configDir: Options.text("config-dir").pipe(
     Options.withPseudoName("PATH"),
     Options.withDescription(
-      "The agent's CLAUDE_CONFIG_DIR inside the guest (absolute), when it sets one; the config file is then " +
-        "DIR/.claude.json instead of HOME/.claude.json."
+      "The agent's config directory inside the guest (absolute), when the agent runs with one moved: " +
+        "CLAUDE_CONFIG_DIR (DIR/.claude.json), CODEX_HOME (DIR/config.toml), GEMINI_CLI_HOME " +
+        "(DIR/.gemini/settings.json) or COPILOT_HOME (DIR/mcp-config.json)."
     ),
     Options.optional
   ),
@@ -124,6 +133,8 @@ export interface PlanFlags {
   readonly url: string
   readonly serverName: Option.Option<string>
   readonly tokenEnv: Option.Option<string>
+  /** @since 0.3.0 */
+  readonly agent: Option.Option<string>
   readonly user: Option.Option<string>
   readonly home: Option.Option<string>
   readonly configDir: Option.Option<string>

@@ -36,6 +36,7 @@ const FLAG_OF_PATH: Readonly<Record<string, string>> = {
   "supervisePlan.agentUrl": "--url",
   "supervisePlan.serverName": "--server-name",
   "supervisePlan.token": "the token in --token-env",
+  "agent.kind": "--agent",
   "agent.user": "--user",
   "agent.home": "--home",
   "agent.configDir": "--config-dir"
@@ -102,6 +103,7 @@ export const resolve = (flags: PlanFlags): Effect.Effect<Resolved, PlanError> =>
         ...(token === undefined ? {} : { token })
       },
       agent: {
+        ...Option.match(flags.agent, { onNone: () => ({}), onSome: (kind) => ({ kind }) }),
         ...Option.match(flags.user, { onNone: () => ({}), onSome: (user) => ({ user }) }),
         ...Option.match(flags.home, { onNone: () => ({}), onSome: (home) => ({ home }) }),
         ...Option.match(flags.configDir, { onNone: () => ({}), onSome: (configDir) => ({ configDir }) })

@@ -2,6 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
 import * as Cli from "../../src/Cli.js"
+import { agentOf } from "../../src/internal/agents/registry.js"
 import * as Guest from "../../src/internal/guest.js"
 import * as ProvisionSupervise from "../../src/ProvisionSupervise.js"
 import * as SupervisePlan from "../../src/SupervisePlan.js"
@@ -186,6 +187,12 @@ describe.concurrent("plan and usage errors: exit 2 with a readable message, noth
       "--config-dir: must not contain . or .."
     ],
     ["server name", plan("bottle-1", URL_A, "--server-name", "a b"), {}, "--server-name: server name must be"],
+    [
+      "unknown agent",
+      plan("bottle-1", URL_A, "--agent", "cursor"),
+      {},
+      "--agent: agent kind must be one of claude-code, codex, gemini, copilot"
+    ],
     ["timeout", plan("bottle-1", URL_A, "--timeout", "soon"), {}, `--timeout: "soon" is not a duration`],
     [
       "unset token variable",
@@ -310,6 +317,31 @@ describe("--dry-run", () => {
         // Wrapped to run as the agent: smolvm has no user flag.
         expect(step.argv.slice(-argv.length - 2, -argv.length)).toEqual(["bottle-supervise", "node"])
       })
+    })
+  }
+
+  for (const kind of ["codex", "gemini", "copilot"] as const) {
+    it(`--agent ${kind}: the dry run lists that agent's own steps, with its CLI and its config directory`, async () => {
+      const run = await runBin(built.path, [
+        "provision",
+        ...plan("bottle-5", URL_A, "--agent", kind, "--config-dir", "/srv/cfg", "--dry-run", "--json")
+      ])
+      expect(run.code, show(run)).toBe(0)
+      const { steps } = Schema.decodeUnknownSync(DryRunJson)(JSON.parse(run.stdout))
+      const p = SupervisePlan.SmolmachinesBottlePlan.make({
+        supervisePlan: SupervisePlan.SupervisePlan.make({ agentUrl: SupervisePlan.AgentUrl.make(URL_A) }),
+        agent: SupervisePlan.makeAgentPlan({ kind, configDir: SupervisePlan.AbsolutePath.make("/srv/cfg") })
+      })
+      const supervise = p.supervisePlan
+      if (supervise === undefined) throw new Error("no supervise plan")
+      const library = agentOf(kind).provisionSteps(p.agent, supervise)
+      expect(steps.map((s) => s.name)).toEqual(["ensure", "replace"])
+      expect(steps.map((s) => s.when)).toEqual(library.map((s) => s.when))
+      const variable = { codex: "CODEX_HOME", gemini: "GEMINI_CLI_HOME", copilot: "COPILOT_HOME" }[kind]
+      for (const step of steps) {
+        expect(step.argv).toContain(`${variable}=/srv/cfg`)
+        expect(step.when).toContain(`${kind} mcp`)
+      }
     })
   }
 

@@ -21,7 +21,12 @@ import * as Movable from "./movableConfig.js"
 import * as Probe from "./probe.js"
 
 const WRITE: ReadonlyArray<string> = [
+  // Otherwise it runs whatever newer version it finds in its cache, not the one installed.
+  String.raw`COPILOT_AUTO_UPDATE=false; export COPILOT_AUTO_UPDATE`,
   String.raw`cli_add() {`,
+  // It refuses a file without `mcpServers` (`{}`, or empty): give such a file the key.
+  String.raw`  if [ -f "$3" ] && ! grep -q '[^[:space:]{}]' "$3"; then printf '{"mcpServers": {}}
+' >"$3" || return; fi`,
   String.raw`  if [ -n "$${TOKEN_VAR}" ]; then`,
   String
     .raw`    copilot mcp add --transport http --header "Authorization: Bearer $${TOKEN_VAR}" "$1" "$2"`,

@@ -22,6 +22,8 @@ import * as JsonEntry from "./jsonEntry.js"
 import * as Movable from "./movableConfig.js"
 
 const WRITE: ReadonlyArray<string> = [
+  // Without it the CLI starts a second node process of itself (about 0.7 s of each start).
+  String.raw`GEMINI_CLI_NO_RELAUNCH=true; export GEMINI_CLI_NO_RELAUNCH`,
   String.raw`cli_add() {`,
   String.raw`  if [ -n "$${TOKEN_VAR}" ]; then`,
   String
@@ -47,7 +49,7 @@ const layout: Movable.Layout = {
 const LIST = [
   "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:$HOME/.local/bin\"; export PATH",
   String.raw`cd -- "$HOME" 2>/dev/null || cd /`,
-  String.raw`GEMINI_CLI_TRUST_WORKSPACE=true gemini mcp list; st=$?`,
+  String.raw`GEMINI_CLI_NO_RELAUNCH=true GEMINI_CLI_TRUST_WORKSPACE=true gemini mcp list; st=$?`,
   String.raw`echo "${CLI_EXIT_MARK}$st" >&2`
 ].join("\n")
 

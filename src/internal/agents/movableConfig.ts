@@ -97,7 +97,9 @@ const writeFn = (layout: Layout): ReadonlyArray<string> => {
     `  ( ${layout.dirVar}="$w"; export ${layout.dirVar}; "cli_$how" "$1" "$2" "$t" ) >&2 || {`,
     String.raw`    st=$?; fail "${layout.cli} mcp $how (exit $st); the entry was left as it was"; exit "$st"`,
     String.raw`  }`,
-    String.raw`  [ -f "$t" ] || { fail "${layout.cli} wrote no $t; the entry was left as it was"; exit 74; }`,
+    // A CLI can say it wrote and not have (Gemini CLI prints "added" after a failed save).
+    String
+      .raw`  grep -qF -- "$1" "$t" 2>/dev/null || { fail "${layout.cli} wrote no entry to $t; the entry was left as it was"; exit 74; }`,
     String.raw`  chmod 600 -- "$t"`,
     String
       .raw`  mv -f -- "$t" "$f" || { fail "renaming the new config over $f; the entry was left as it was"; exit 74; }`,
