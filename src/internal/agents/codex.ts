@@ -36,7 +36,8 @@ const tomlString = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `
  * `absent` when there is no such table. Nothing else of the file leaves the
  * guest.
  */
-const READ_TOML: ReadonlyArray<string> = [
+/** @internal */
+export const READ_TOML: ReadonlyArray<string> = [
   String.raw`read_entry() {`,
   String.raw`  if ! command -v awk >/dev/null 2>&1; then echo "${NO_READER_MARK}" >&2; return 0; fi`,
   String.raw`  BOTTLE_SUPERVISE_NAME="$1" awk '`,
