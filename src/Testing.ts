@@ -30,6 +30,7 @@ import * as FastCheck from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
+import { fakeAgentOf } from "./internal/testing/agents/registry.js"
 import * as GuestModel from "./internal/testing/guest.js"
 import * as Model from "./internal/testing/model.js"
 import * as MachineName from "./MachineName.js"
@@ -94,10 +95,15 @@ export type ConfigJson = { readonly [key: string]: unknown }
  *   `agent` (an image ending in `USER <agent>`: exec as anyone else is
  *   refused, `UserMismatch`).
  * - `machine`: default `running`.
- * - `claude`: `missing` takes the CLI off the guest's `PATH`.
+ * - `agentKind`: the coding agent the guest runs, default `claude-code`
+ *   (`codex`, `gemini`, `copilot`): its CLI is the only agent CLI on the
+ *   guest, and `file`, `server` and `configFile` read that agent's config.
+ * - `cli`: `missing` takes the agent's CLI off the guest's `PATH`; `claude`
+ *   says the same for a Claude Code guest (kept from 0.2.0).
  * - `sidecar`: `up` (default) or `down` for every URL, or one state per URL
  *   (URLs not listed are down).
- * - `files`: config files by absolute path, as JSON.
+ * - `files`: config files by absolute path, as JSON (Codex's TOML as its
+ *   JSON equivalent: `{ model: "o3", mcp_servers: { github: { url } } }`).
  * - `env`: the guest's own environment, inherited by every exec (an
  *   inherited `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_CUSTOM_OAUTH_URL`).
  * - `otherCommands`: answers execs that are none of the library's steps
@@ -125,6 +131,10 @@ export interface GuestOptions {
   readonly execLandsAs?: "root" | "agent" | undefined
   readonly machine?: MachineState | undefined
   readonly claude?: "installed" | "missing" | undefined
+  /** @since 0.3.0 */
+  readonly agentKind?: SupervisePlan.AgentKind | undefined
+  /** @since 0.3.0 */
+  readonly cli?: "installed" | "missing" | undefined
   readonly sidecar?: SidecarState | Readonly<Record<string, SidecarState>> | undefined
   readonly files?: Readonly<Record<string, ConfigJson>> | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
@@ -168,12 +178,19 @@ export interface Guest {
   readonly name: string
   /** The agent user and its home. */
   readonly agent: { readonly user: string; readonly home: string }
+  /**
+   * The coding agent the guest runs.
+   *
+   * @since 0.3.0
+   */
+  readonly kind: SupervisePlan.AgentKind
   /** `Sandbox` and `Smolvm` answered by this guest, sharing its state. */
   readonly layer: Layer.Layer<Smolvm.Smolvm | Sandbox.Sandbox>
   /**
-   * A plan decoded as a launcher decodes it, for this guest's agent unless
-   * `agent` says otherwise (another user, whose home is then `/home/<user>`;
-   * a `configDir`).
+   * A plan decoded as a launcher decodes it, for this guest's agent (its
+   * kind, user and home) unless `agent` says otherwise (another user, whose
+   * home is then `/home/<user>`; a `configDir`, the agent's own variable:
+   * `CLAUDE_CONFIG_DIR`, `CODEX_HOME`, `GEMINI_CLI_HOME`, `COPILOT_HOME`).
    */
   readonly plan: (
     supervise: {
@@ -185,17 +202,22 @@ export interface Guest {
       readonly user?: string | undefined
       readonly home?: string | undefined
       readonly configDir?: string | undefined
+      readonly kind?: SupervisePlan.AgentKind | undefined
     }
   ) => Effect.Effect<SupervisePlan.SmolmachinesBottlePlan, ParseResult.ParseError>
   /** Every exec the sandbox was asked for, in order, refused ones included. */
   readonly calls: Effect.Effect<ReadonlyArray<Smolvm.RecordedExec>>
   /** Every exec that reached the guest, in order. */
   readonly steps: Effect.Effect<ReadonlyArray<GuestStep>>
-  /** The content of the config file at `path`, or `undefined` when there is none. */
+  /** The content of the config file at `path` (Codex's TOML as JSON), or `undefined` when there is none. */
   readonly file: (path: string) => Effect.Effect<ConfigJson | undefined>
-  /** The config file the agent's CLI uses now (with `configDir` as its `CLAUDE_CONFIG_DIR`). */
+  /** The config file the agent's CLI uses now (with `configDir` as its `CLAUDE_CONFIG_DIR`, `CODEX_HOME`, ...). */
   readonly configFile: (options?: { readonly configDir?: string | undefined }) => Effect.Effect<string>
-  /** The user-scope entry `name` (default `supervise`) in the file the agent's CLI uses. */
+  /**
+   * The user-scope entry `name` (default `supervise`) in the file the agent's
+   * CLI uses: Codex's `[mcp_servers.NAME]` table as JSON, its
+   * `http_headers` sub-table inside.
+   */
   readonly server: (
     name?: string,
     options?: { readonly configDir?: string | undefined }
@@ -208,6 +230,12 @@ export interface Guest {
   /** The sidecar at `url`, or at every URL without `url`. */
   readonly setSidecar: (state: SidecarState, url?: string) => Effect.Effect<void>
   readonly setClaude: (state: "installed" | "missing") => Effect.Effect<void>
+  /**
+   * Installs or removes the agent's CLI.
+   *
+   * @since 0.3.0
+   */
+  readonly setCli: (state: "installed" | "missing") => Effect.Effect<void>
 }
 
 /**
@@ -264,7 +292,10 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
     state.machine = machineOf(options.machine ?? "running")
     state.landsAs = options.execLandsAs === "agent" ? user : "root"
     state.users = new Set(["root", user, ...(options.users ?? [])])
-    state.claude = options.claude !== "missing"
+    const kind = options.agentKind ?? "claude-code"
+    const agentFake = fakeAgentOf(kind)
+    state.kind = kind
+    state.cli = (options.cli ?? (kind === "claude-code" ? options.claude : undefined)) !== "missing"
     const sidecar = options.sidecar ?? "up"
     if (typeof sidecar === "string") {
       state.reachable = sidecar === "up"
@@ -273,25 +304,32 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
       for (const [url, up] of Object.entries(sidecar)) state.sidecars.set(url, up === "up")
     }
     for (const [path, content] of Object.entries(options.files ?? {})) {
-      state.files.set(path, Model.fromJson(content))
+      state.files.set(path, Model.fromJson(content, agentFake.serversKey))
       state.owners.set(path, user)
     }
     state.env = { ...(options.env ?? {}) }
     state.other = options.otherCommands
     const fake = yield* Smolvm.makeTest(GuestModel.handler(state))
+    // The environment the library gives the agent's CLI: the plan's `configDir` in the agent's variable, or none.
     const agentEnv = (configDir: string | undefined) => ({
       ...state.env,
       HOME: home,
-      CLAUDE_CONFIG_DIR: configDir
+      [agentFake.dirVar]: configDir
     })
+    const setCli = (cli: "installed" | "missing") =>
+      Effect.sync(() => {
+        state.cli = cli === "installed"
+      })
     const guest: Guest = {
       name,
       agent: { user, home },
+      kind,
       layer: fake.layer,
       plan: (supervise, agent = {}) =>
         SupervisePlan.decode({
           supervisePlan: supervise,
           agent: {
+            kind: agent.kind ?? kind,
             user: agent.user ?? user,
             home: agent.home ?? (agent.user === undefined ? home : homeOf(agent.user)),
             ...(agent.configDir === undefined ? {} : { configDir: agent.configDir })
@@ -309,19 +347,19 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
       file: (path) =>
         Effect.sync(() => {
           const file = state.files.get(path)
-          return file === undefined ? undefined : Model.toJson(file)
+          return file === undefined ? undefined : Model.toJson(file, agentFake.serversKey)
         }),
-      configFile: (opts = {}) => Effect.sync(() => GuestModel.configPathFor(state, agentEnv(opts.configDir))),
+      configFile: (opts = {}) => Effect.sync(() => agentFake.configPath(state, agentEnv(opts.configDir))),
       server: (serverName = "supervise", opts = {}) =>
         Effect.sync(() => {
-          const file = state.files.get(GuestModel.configPathFor(state, agentEnv(opts.configDir)))
+          const file = state.files.get(agentFake.configPath(state, agentEnv(opts.configDir)))
           const entry = file?.mcpServers[serverName]
           return entry === undefined ? undefined : structuredClone(entry)
         }),
       owner: (path) => Effect.sync(() => (state.files.has(path) ? state.owners.get(path) : undefined)),
       writeFile: (path, content, owner = user) =>
         Effect.sync(() => {
-          state.files.set(path, Model.fromJson(content))
+          state.files.set(path, Model.fromJson(content, agentFake.serversKey))
           state.owners.set(path, owner)
         }),
       setMachine: (machine) =>
@@ -337,10 +375,8 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
             state.sidecars.set(url, sidecarState === "up")
           }
         }),
-      setClaude: (claude) =>
-        Effect.sync(() => {
-          state.claude = claude === "installed"
-        })
+      setClaude: setCli,
+      setCli
     }
     return guest
   }

@@ -32,14 +32,15 @@ const isObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
- * A parsed config as the model keeps it: a top-level `mcpServers` that is not
+ * A parsed config as the model keeps it (the servers under `serversKey`,
+ * Codex's `mcp_servers`, else `mcpServers`): a top-level `mcpServers` that is not
  * an object holds no server (the CLI replaces it on the next write), and any
  * entry that is not an object is dropped with it.
  *
  * @internal
  */
-export const fromJson = (json: JsonObject): ConfigFile => {
-  const { mcpServers, ...other } = json
+export const fromJson = (json: JsonObject, serversKey = "mcpServers"): ConfigFile => {
+  const { [serversKey]: mcpServers, ...other } = json
   const servers: Record<string, JsonObject> = {}
   if (isObject(mcpServers)) {
     for (const [name, entry] of Object.entries(mcpServers)) if (isObject(entry)) servers[name] = entry
@@ -110,8 +111,9 @@ export const dropDefaults = (other: Record<string, unknown>): void => {
   }
 }
 
-/** The file as JSON, a copy. @internal */
-export const toJson = (file: ConfigFile): JsonObject => structuredClone({ ...file.other, mcpServers: file.mcpServers })
+/** The file as JSON, a copy, its servers under `serversKey`. @internal */
+export const toJson = (file: ConfigFile, serversKey = "mcpServers"): JsonObject =>
+  structuredClone({ ...file.other, [serversKey]: file.mcpServers })
 
 /** The environment variables the CLI's choice of config file depends on. @internal */
 export interface ConfigEnv {
