@@ -218,8 +218,11 @@ const READ_FN = [
   String.raw`}`
 ]
 
+/** How a script reports an agent CLI's own exit status on stderr. @internal */
+export const cliExitMark = (cli: string): string => `bottle-supervise: ${cli} exited `
+
 /** How `GET` reports the CLI's own exit status on stderr. @internal */
-export const CLI_EXIT_MARK = "bottle-supervise: claude exited "
+export const CLI_EXIT_MARK = cliExitMark("claude")
 
 /** `$1` server name. @internal */
 export const GET = [

@@ -1,16 +1,22 @@
 /**
- * Codex (`@openai/codex`): `codex mcp add NAME --url URL` into
- * `${CODEX_HOME:-~/.codex}/config.toml`, a TOML table `[mcp_servers.NAME]`.
+ * Codex (`@openai/codex`): `${CODEX_HOME:-~/.codex}/config.toml`, a TOML
+ * table `[mcp_servers.NAME]` with `url`, as `codex mcp add NAME --url URL`
+ * writes it.
  *
  * The token: Codex's own flag stores only the name of a variable
  * (`--bearer-token-env-var`), whose value must then be in the environment of
  * every Codex the launcher starts; nothing the library runs could check that,
  * and a launcher that forgot would get an agent that cannot authenticate
- * while verification said Connected. So the library writes the header itself,
- * as Codex reads it: a `[mcp_servers.NAME.http_headers]` table with
- * `Authorization = "Bearer <token>"`, appended after `codex mcp add` in the
- * same work copy (Codex keeps the file 0600; the library makes sure). An
- * overwriting `add` drops that table, so a replace writes both again.
+ * while verification said Connected. So the entry carries the header, as
+ * Codex reads it: a `[mcp_servers.NAME.http_headers]` table with
+ * `Authorization = "Bearer <token>"` (the file is 0600).
+ *
+ * The writer: `codex mcp add` rewrites every other `[mcp_servers.*]` table
+ * through its own serializer (comments, unknown keys and empty values there
+ * are dropped, `20` becomes `20.0`) and has no header flag. So the library
+ * writes the entry's own tables into the work copy itself (the rest of the
+ * file byte for byte) and then has Codex read it back (`codex mcp get`): a
+ * file Codex cannot read is never renamed into place.
  *
  * Codex's `mcp get`/`list` do not connect: verification reads the entry and
  * probes the URL (`probe.ts`).
@@ -27,6 +33,13 @@ import * as Probe from "./probe.js"
 
 /** A TOML basic string of `text` (visible ASCII: only `\` and `"` need escaping). */
 const tomlString = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+
+/**
+ * An awk function: the dotted name of the table a header line opens
+ * (`[ mcp_servers . "N" ]` is `mcp_servers.N`), spaces and quotes dropped.
+ */
+const TABLE_FN = String
+  .raw`function table(line) { sub(/^[ 	]*\[+[ 	]*/, "", line); sub(/[ 	]*\]+[ 	]*(#.*)?$/, "", line); gsub(/[ 	]*\.[ 	]*/, ".", line); gsub(/"/, "", line); return line }`
 
 /**
  * Prints the lines of the tables `[mcp_servers.NAME]` and
@@ -68,13 +81,27 @@ export const READ_TOML: ReadonlyArray<string> = [
 
 const WRITE: ReadonlyArray<string> = [
   String.raw`cli_add() {`,
-  String.raw`  codex mcp add "$1" --url "$2" || return`,
+  // The plan's tables out of the copy (every other line kept as it is), then the plan's entry appended.
+  String.raw`  if [ -s "$3" ]; then`,
+  String.raw`    BOTTLE_SUPERVISE_NAME="$1" awk '`,
+  `    ${TABLE_FN}`,
+  String.raw`    BEGIN { base = "mcp_servers." ENVIRON["BOTTLE_SUPERVISE_NAME"] }`,
+  String.raw`    /^[ \t]*\[/ { h = table($0); drop = (h == base || index(h, base ".") == 1) }`,
+  // Blank lines wait for the next kept line: those before the plan's tables at the end go with them.
+  String.raw`    !drop { if ($0 ~ /^[ \t]*$/) { blank = blank $0 "\n"; next } printf "%s", blank; blank = ""; print }`,
+  String.raw`    ' "$3" >"$3.new" && mv -f -- "$3.new" "$3" || return`,
+  String.raw`    [ -s "$3" ] && echo >>"$3"`,
+  String.raw`  fi`,
+  // The URL has no backslash (the plan's rule); a double quote is escaped for a TOML basic string.
+  String.raw`  u=$(printf '%s' "$2" | sed 's/"/\\"/g')`,
+  String.raw`  printf '[mcp_servers.%s]\nurl = "%s"\n' "$1" "$u" >>"$3" || return`,
   String.raw`  if [ -n "$${Movable.STORED_HEADER_VAR}" ]; then`,
   String
     .raw`    printf '\n[mcp_servers.%s.http_headers]\nAuthorization = %s\n' "$1" "$${Movable.STORED_HEADER_VAR}" >>"$3" || return`,
   String.raw`  fi`,
+  // Codex reads the entry back as written (its stdout holds the header in clear: dropped).
+  String.raw`  codex mcp get "$1" --json >/dev/null`,
   String.raw`}`,
-  // `add` overwrites an entry of that name, and drops its other keys (the header table too).
   String.raw`cli_replace() { cli_add "$@"; }`
 ]
 
@@ -168,7 +195,8 @@ export const codex: Agent = {
     Movable.steps(layout, {
       ensure: ensureArgv(agent, plan),
       replace: replaceArgv(agent, plan),
-      replaceWhat: "codex mcp add (which overwrites) and the header table",
+      addWhat: "the entry written into a copy and read back by codex mcp get",
+      replaceWhat: "the same",
       add: ["codex", "mcp", "add", plan.serverName, "--url", plan.agentUrl],
       replaceCommands: [["codex", "mcp", "add", plan.serverName, "--url", plan.agentUrl]]
     }),

@@ -3,9 +3,13 @@
  * into `${COPILOT_HOME:-~/.copilot}/mcp-config.json`, JSON
  * `mcpServers.NAME {tools, type: "http", url, headers}`, written 0600.
  *
- * Like Claude Code it refuses a name that exists (`Server "N" already
- * exists`), so a replace is `copilot mcp remove` and `add` (two CLI starts),
- * in a work copy renamed into place. Its `mcp get` prints the stored header
+ * The writer: `copilot mcp add` refuses a name that exists (a replace would
+ * be `remove` and `add`), refuses a file without `mcpServers`, and rewrites
+ * every other server through its own schema (unknown keys dropped, `tools`
+ * added). So the library sets the entry, exactly as `copilot mcp add` writes
+ * it, in the work copy with node (every other key and server kept), and
+ * Copilot CLI reads it back (`copilot mcp get`): one CLI start for a
+ * registration or a replace. Its `mcp get` prints the stored header
  * in clear and does not connect: verification reads the entry (header values
  * scrubbed in the guest) and probes the URL (`probe.ts`). Its first run
  * unpacks about 235 MB into the agent's `~/.cache/copilot`, once per guest.
@@ -20,28 +24,38 @@ import * as JsonEntry from "./jsonEntry.js"
 import * as Movable from "./movableConfig.js"
 import * as Probe from "./probe.js"
 
+/**
+ * Sets `mcpServers.NAME` in the JSON file `$3` to the entry `copilot mcp add`
+ * writes, every other key and server kept as they are; the token comes from
+ * the environment. A file that is not a JSON object is left alone, and said so
+ * without quoting it (it may hold tokens).
+ */
+const SET_ENTRY_JS = String.raw`
+const fs = require("fs")
+const name = process.argv[1], url = process.argv[2], file = process.argv[3], token = process.env.${TOKEN_VAR}
+let config = {}
+try {
+  const text = fs.readFileSync(file, "utf8")
+  if (text.trim() !== "") config = JSON.parse(text)
+} catch (e) {
+  if (e.code !== "ENOENT") { process.stderr.write(file + " is not JSON; the entry was left as it was\n"); process.exit(65) }
+}
+const obj = (v) => typeof v === "object" && v !== null && !Array.isArray(v)
+if (!obj(config)) { process.stderr.write(file + " is not a JSON object; the entry was left as it was\n"); process.exit(65) }
+if (!obj(config.mcpServers)) config.mcpServers = {}
+config.mcpServers[name] = { tools: ["*"], type: "http", url, ...(token ? { headers: { Authorization: "Bearer " + token } } : {}) }
+fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 })
+`
+
 const WRITE: ReadonlyArray<string> = [
   // Otherwise it runs whatever newer version it finds in its cache, not the one installed.
   String.raw`COPILOT_AUTO_UPDATE=false; export COPILOT_AUTO_UPDATE`,
   String.raw`cli_add() {`,
-  // It refuses a file without `mcpServers` (`{}`, or empty): give such a file the key.
-  String.raw`  if [ -f "$3" ] && ! grep -q '[^[:space:]{}]' "$3"; then printf '{"mcpServers": {}}
-' >"$3" || return; fi`,
-  String.raw`  if [ -n "$${TOKEN_VAR}" ]; then`,
-  String
-    .raw`    copilot mcp add --transport http --header "Authorization: Bearer $${TOKEN_VAR}" "$1" "$2"`,
-  String.raw`  else`,
-  String.raw`    copilot mcp add --transport http "$1" "$2"`,
-  String.raw`  fi`,
+  `  node -e ${Shell.quote(SET_ENTRY_JS)} "$1" "$2" "$3" || return`,
+  // Copilot CLI reads the entry back as written (its stdout holds the header in clear: dropped).
+  String.raw`  copilot mcp get "$1" --json >/dev/null`,
   String.raw`}`,
-  String.raw`cli_replace() {`,
-  String.raw`  out="$(copilot mcp remove "$1" 2>&1)" || {`,
-  String.raw`    st=$?`,
-  // Nothing to remove is what a replace wants; anything else is the remove's own failure.
-  String.raw`    case "$out" in *"Server \"$1\" not found"*) ;; *) printf '%s\n' "$out"; return "$st";; esac`,
-  String.raw`  }`,
-  String.raw`  cli_add "$@"`,
-  String.raw`}`
+  String.raw`cli_replace() { cli_add "$@"; }`
 ]
 
 const layout: Movable.Layout = {
@@ -67,7 +81,7 @@ export const copilot: Agent = {
   title: "Copilot CLI",
   cli: "copilot",
   configFormat: "JSON",
-  replaceStarts: 2,
+  replaceStarts: 1,
   configFile: (agent) => Movable.configFile(layout, agent),
   tokenEnv,
   ensureArgv,
@@ -91,7 +105,8 @@ export const copilot: Agent = {
     Movable.steps(layout, {
       ensure: ensureArgv(agent, plan),
       replace: replaceArgv(agent, plan),
-      replaceWhat: "copilot mcp remove + add",
+      addWhat: "the entry written into a copy and read back by copilot mcp get",
+      replaceWhat: "the same",
       add: addCommand(plan),
       replaceCommands: [["copilot", "mcp", "remove", plan.serverName], addCommand(plan)]
     }),

@@ -14,7 +14,7 @@
  * @internal
  */
 import type { AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
-import { CLI_EXIT_MARK, userScopeHttpAdd } from "../guest.js"
+import { cliExitMark, userScopeHttpAdd } from "../guest.js"
 import { TOKEN_VAR } from "../guest.js"
 import * as Shell from "../shellQuote.js"
 import type { Agent, Health, Ran } from "./agent.js"
@@ -44,6 +44,8 @@ const layout: Movable.Layout = {
   write: WRITE,
   read: Movable.READ_JSON
 }
+
+const CLI_EXIT_MARK = cliExitMark("gemini")
 
 /** `$1` name: `gemini mcp list` in the agent's home, trusted, its status marked on stderr. */
 const LIST = [
@@ -122,6 +124,7 @@ export const gemini: Agent = {
     Movable.steps(layout, {
       ensure: ensureArgv(agent, plan),
       replace: replaceArgv(agent, plan),
+      addWhat: "gemini mcp add",
       replaceWhat: "gemini mcp add (which replaces an entry of that name)",
       add: addCommand(plan),
       replaceCommands: [addCommand(plan)]

@@ -174,7 +174,8 @@ export const probeScript = (layout: Layout): string =>
     ...pickFile(layout),
     ...layout.read,
     String.raw`printf '%s\n' "${READ_FILE_MARK}$f" >&2`,
-    String.raw`if ! [ -e "$f" ]; then echo '{"absent":true}'; exit 0; fi`,
+    // No file holds no entry: read as an empty one, so each agent's read says so in its own words.
+    String.raw`if ! [ -e "$f" ]; then read_entry "$1" /dev/null; exit 0; fi`,
     String.raw`[ -r "$f" ] || exec cat -- "$f"`,
     String.raw`read_entry "$1" "$f" || exit`,
     String
@@ -257,7 +258,10 @@ const strip = (t) => {
   return r.replace(/,(\s*[}\]])/g, "$1")
 }
 let config
-try { config = JSON.parse(strip(fs.readFileSync(file, "utf8"))) } catch { out({ unparsable: true }); process.exit(0) }
+try {
+  const text = fs.readFileSync(file, "utf8")
+  config = text.trim() === "" ? {} : JSON.parse(strip(text))
+} catch { out({ unparsable: true }); process.exit(0) }
 const obj = (v) => typeof v === "object" && v !== null && !Array.isArray(v)
 const servers = obj(config) ? config.mcpServers : undefined
 if (!obj(servers) || !Object.hasOwn(servers, name)) { out({ absent: true }); process.exit(0) }
@@ -303,6 +307,7 @@ export const steps = (
   argvs: {
     readonly ensure: ReadonlyArray<string>
     readonly replace: ReadonlyArray<string>
+    readonly addWhat: string
     readonly replaceWhat: string
     readonly add: ReadonlyArray<string>
     readonly replaceCommands: ReadonlyArray<ReadonlyArray<string>>
@@ -310,7 +315,7 @@ export const steps = (
 ): ReadonlyArray<Step> => [
   {
     name: "ensure",
-    when: `always runs: under the bottle's lock, ${layout.cli} mcp add when the config has no such entry, ` +
+    when: `always runs: under the bottle's lock, ${argvs.addWhat} when the config has no such entry, ` +
       `else print the entry with header values scrubbed (no ${layout.cli} start)`,
     argv: argvs.ensure,
     carriesToken: true,
