@@ -1,14 +1,15 @@
 /**
- * Register a bottle's supervise sidecar in the agent's user-level Claude Code
- * config, through the sandbox's exec (`Sandbox`: smolvm or Docker).
+ * Register a bottle's supervise sidecar in the agent's user-level config
+ * (Claude Code, Codex, Gemini CLI or Copilot CLI: the plan's `agent.kind`),
+ * through the sandbox's exec (`Sandbox`: smolvm or Docker).
  *
  * Registration reconciles under a writer lock taken inside the guest: a first
- * registration is one exec and one Claude Code start (`claude mcp add` as the
- * agent user); a relaunch reads the config the CLI uses (tokens scrubbed in
- * the guest) and is `Unchanged` with no Claude Code start when URL and headers
- * match, or replaces the entry (`remove` + `add` on a copy, renamed into
- * place) in a second exec when they do not. State is never read through
- * `claude mcp get/list`, which health-check every server and can hang.
+ * registration is one exec and one start of the agent's CLI (`claude mcp add`
+ * as the agent user, for Claude Code); a relaunch reads the config the CLI
+ * uses (tokens scrubbed in the guest) and is `Unchanged` with no CLI start
+ * when URL and headers match, or replaces the entry (on a copy, renamed into
+ * place) in a second exec when they do not. State is never read through a
+ * CLI's `mcp get/list`, which health-check every server and can hang.
  * Verification lives in `VerifySupervise` (re-exported here for 0.1 callers).
  *
  * @since 0.1.0
@@ -195,8 +196,9 @@ export const defaultRetry: Schedule.Schedule<unknown, unknown> = Supervised.defa
 export const manualHint = (agent: AgentPlan, plan: SupervisePlan): string => agentOf(agent.kind).manualHint(agent, plan)
 
 /**
- * Registers the plan's supervise sidecar in the agent's user-level Claude Code
- * config inside `target`, as the agent user, and reports what it did.
+ * Registers the plan's supervise sidecar in the user-level config of the
+ * plan's agent (`agent.kind`) inside `target`, as the agent user, and reports
+ * what it did.
  *
  * Never fails on a guest problem: those are `Failed` outcomes, logged as
  * warnings with a manual hint. Only a missing or unexecutable smolvm binary

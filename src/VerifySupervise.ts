@@ -1,7 +1,9 @@
 /**
  * Check that the agent really reaches the supervise sidecar: the agent's own
- * health check (`claude mcp get`, a live MCP connection), run in the guest as
- * the agent user, read into an outcome.
+ * health check where its CLI has one that connects (`claude mcp get`,
+ * `gemini mcp list`), else its stored entry and an MCP `initialize` sent to
+ * the URL from inside the guest (Codex, Copilot CLI), run in the guest as the
+ * agent user, read into an outcome that says which (`checkedBy`).
  *
  * @since 0.2.0
  */
@@ -103,8 +105,9 @@ export interface VerifyOptions {
 }
 
 /**
- * Runs the agent's own health check (`claude mcp get`) inside the guest, as
- * the agent user with the agent's HOME and CLAUDE_CONFIG_DIR, and reports
+ * Runs the agent's own health check (`claude mcp get` for Claude Code; see
+ * the module's description for the others) inside the guest, as the agent
+ * user with the agent's HOME and config directory, and reports
  * whether the agent can reach the sidecar. Use it after provisioning or to
  * diagnose, never on a hot path: it opens a real MCP connection.
  *

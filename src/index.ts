@@ -1,6 +1,7 @@
 /**
- * bottle-supervise: register a bottle's supervise MCP sidecar in the agent's
- * Claude Code config inside a smolvm microVM.
+ * bottle-supervise: register a bottle's supervise MCP sidecar in the coding
+ * agent's config (Claude Code, Codex, Gemini CLI, Copilot CLI) inside a
+ * smolvm microVM or a Docker container.
  *
  * Each module is also importable on its own, as `bottle-supervise/<Module>`;
  * the CLI is only there (`bottle-supervise/Cli`): importing the library does

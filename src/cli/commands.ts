@@ -26,8 +26,8 @@ export const provision: Command.Command<
   PlanFlags
 > = Command.make("provision", planFlags, Handlers.provision).pipe(
   Command.withDescription(
-    "Register the supervise MCP sidecar in the agent's user-level Claude Code config inside the bottle, as the " +
-      "agent user: `claude mcp add` on first run; on a re-run the stored entry is read and left alone when it " +
+    "Register the supervise MCP sidecar in the agent's user-level config inside the bottle (--agent: Claude Code, " +
+      "Codex, Gemini CLI or Copilot CLI), as the agent user, through the agent's own CLI on first run; on a re-run the stored entry is read and left alone when it " +
       "matches (Unchanged) or replaced when URL, token or transport differ (Replaced). Outcomes: Registered, " +
       "Unchanged, Replaced (exit 0) or Failed (exit 1, with a command to run by hand)."
   )
@@ -41,7 +41,8 @@ export const verify: Command.Command<
   PlanFlags
 > = Command.make("verify", planFlags, Handlers.verify).pipe(
   Command.withDescription(
-    "Check, with the agent's own health check (`claude mcp get`, as the agent user), that the agent inside the " +
+    "Check, with the agent's own health check (`claude mcp get`, `gemini mcp list`; for Codex and Copilot CLI the " +
+      "stored entry and an MCP initialize from inside the guest), as the agent user, that the agent inside the " +
       "bottle can reach the sidecar. Opens a real MCP connection: can take up to a minute against a port that " +
       "never answers. Outcomes: Connected (exit 0), Unreachable, NotRegistered or Failed (exit 1)."
   )
@@ -57,7 +58,7 @@ export const command: Command.Command<
   // A usage error like any other: `run` prints it with the same prefix and exits 2.
   Effect.fail(ValidationError.missingSubcommand(HelpDoc.p("missing command: provision or verify (see --help)")))).pipe(
     Command.withDescription(
-      "Register a bottle's supervise MCP sidecar in the agent's Claude Code config inside a smolvm microVM " +
+      "Register a bottle's supervise MCP sidecar in the agent's config inside a smolvm microVM " +
         "(--machine) or a Docker container (--docker) (provision), or check that the agent can reach it (verify). " +
         "Runs `smolvm machine exec` or `docker exec` on the host; the binaries are SMOLVM_BIN and DOCKER_BIN " +
         "(default: smolvm and docker on PATH). Human logs go to stderr."
