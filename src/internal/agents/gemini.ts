@@ -58,6 +58,9 @@ const LIST = [
 /** `✓ NAME: URL (TYPE) - STATUS`, as Gemini CLI 0.61.0 lists a server; the glyph is not read. */
 const listed = (text: string, name: string) => {
   for (const line of text.split("\n")) {
+    // A listed line is a name (64), a URL (4096) and a few words: a longer one is not ours, and the
+    // guest's, so it is not given to a backtracking pattern.
+    if (line.length > 8192) continue
     const match = /^\s*\S*\s*([A-Za-z0-9_-]+): (.*) \(([a-z]+)\) - (.+?)\s*$/.exec(line)
     if (match !== null && match[1] === name) {
       return { url: match[2] ?? "", type: match[3] ?? "", status: match[4] ?? "" }
