@@ -251,6 +251,21 @@ export interface Guest {
  */
 export class ClaudeGuest extends Context.Tag("bottle-supervise/Testing/ClaudeGuest")<ClaudeGuest, Guest>() {}
 
+/**
+ * The tag of a guest for any agent: the same guest `layer` provides as
+ * `ClaudeGuest`, named for what it is when the guest runs Codex, Gemini CLI
+ * or Copilot CLI.
+ *
+ * @since 0.3.0
+ * @category tags
+ * @example
+ * import * as Testing from "bottle-supervise/Testing"
+ * import { Effect } from "effect"
+ *
+ * const entry = Effect.flatMap(Testing.AgentGuest, (guest) => guest.server("supervise"))
+ */
+export class AgentGuest extends Context.Tag("bottle-supervise/Testing/AgentGuest")<AgentGuest, Guest>() {}
+
 const homeOf = (user: string): string => (user === "root" ? "/root" : `/home/${user}`)
 
 const machineOf = (state: MachineState): GuestModel.Machine =>
@@ -384,7 +399,8 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
 
 /**
  * A fresh guest as a layer: `Sandbox` and `Smolvm` for the program under
- * test, `ClaudeGuest` to look inside. Build it per test (`Effect.provide`):
+ * test, `ClaudeGuest` (and, since 0.3.0, `AgentGuest`: the same guest) to
+ * look inside. Build it per test (`Effect.provide`):
  * a layer shared by a whole `describe` block shares one guest.
  *
  * @since 0.2.0
@@ -399,9 +415,12 @@ export const make: (options?: GuestOptions) => Effect.Effect<Guest> = Effect.fn(
  *   return yield* ProvisionSupervise.provisionSupervise(plan, "bottle-1", { timeout: "1 second" })
  * }).pipe(Effect.provide(Testing.layer({ machine: "stopped" })))
  */
-export const layer = (options?: GuestOptions): Layer.Layer<ClaudeGuest | Smolvm.Smolvm | Sandbox.Sandbox> =>
+export const layer = (
+  options?: GuestOptions
+): Layer.Layer<ClaudeGuest | AgentGuest | Smolvm.Smolvm | Sandbox.Sandbox> =>
   Layer.unwrapEffect(
-    Effect.map(make(options), (guest) => Layer.merge(Layer.succeed(ClaudeGuest, guest), guest.layer))
+    Effect.map(make(options), (guest) =>
+      Layer.mergeAll(Layer.succeed(ClaudeGuest, guest), Layer.succeed(AgentGuest, guest), guest.layer))
   )
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -584,3 +603,78 @@ export const arbitraryGuest: FastCheck.Arbitrary<GuestOptions> = FastCheck.recor
   sidecar,
   ...(config === undefined ? {} : { files: { "/home/node/.claude.json": config } })
 }))
+
+const agentServer: Readonly<Record<SupervisePlan.AgentKind, FastCheck.Arbitrary<ConfigJson>>> = {
+  "claude-code": otherServer,
+  codex: FastCheck.oneof(
+    FastCheck.record({
+      url: arbitraryAgentUrl,
+      bearer_token_env_var: FastCheck.option(FastCheck.constantFrom("GH_TOKEN", "API_KEY"), { nil: undefined })
+    }).map(({ bearer_token_env_var, url }): ConfigJson =>
+      bearer_token_env_var === undefined ? { url } : { url, bearer_token_env_var }
+    ),
+    FastCheck.record({
+      command: FastCheck.constantFrom("npx", "node", "/usr/local/bin/mcp-server"),
+      args: FastCheck.array(FastCheck.stringMatching(/^[a-z-]{1,10}$/), { minLength: 1, maxLength: 3 })
+    })
+  ),
+  gemini: otherServer.map((server): ConfigJson =>
+    server["type"] === "stdio" ? { command: server["command"], args: server["args"] } : server
+  ),
+  copilot: otherServer.map((server): ConfigJson => ({ tools: ["*"], ...server }))
+}
+
+/**
+ * Config files as a user's agent may have them, for `kind`: random other
+ * servers (none named `supervise`) in the form that agent's CLI writes them
+ * back (Codex and Copilot CLI rewrite every entry when they write), and
+ * random top-level keys (`x-…`). For `claude-code` it is `arbitraryConfig`.
+ *
+ * @since 0.3.0
+ * @category arbitraries
+ * @example
+ * import * as Testing from "bottle-supervise/Testing"
+ * import { FastCheck } from "effect"
+ *
+ * const [config] = FastCheck.sample(Testing.arbitraryAgentConfig("codex"), 1) // { "x-…": …, mcp_servers: { … } }
+ */
+export const arbitraryAgentConfig = (kind: SupervisePlan.AgentKind): FastCheck.Arbitrary<ConfigJson> =>
+  kind === "claude-code" ? arbitraryConfig : FastCheck.record({
+    keys: FastCheck.dictionary(
+      FastCheck.stringMatching(/^[a-z][a-zA-Z0-9]{0,10}$/).map((k) => `x-${k}`),
+      FastCheck.oneof(
+        FastCheck.string({ maxLength: 12 }),
+        FastCheck.integer({ min: -1000, max: 1000 }),
+        FastCheck.boolean()
+      ),
+      { maxKeys: 4 }
+    ),
+    servers: FastCheck.dictionary(
+      FastCheck.stringMatching(/^[a-z][a-z0-9-]{0,12}$/).filter((name) => !name.includes("supervise")),
+      agentServer[kind],
+      { maxKeys: 4 }
+    )
+  }).map(({ keys, servers }) => ({ ...keys, [fakeAgentOf(kind).serversKey]: servers }))
+
+/**
+ * Valid plans for `kind`, as `arbitraryPlan` draws them, for the default
+ * guest's agent (`node`, `/home/node`), sometimes with the agent's config
+ * directory moved (`configDir`).
+ *
+ * @since 0.3.0
+ * @category arbitraries
+ * @example
+ * import * as Testing from "bottle-supervise/Testing"
+ * import { FastCheck } from "effect"
+ *
+ * const [plan] = FastCheck.sample(Testing.arbitraryAgentPlan("gemini"), 1) // plan.agent.kind === "gemini"
+ */
+export const arbitraryAgentPlan = (
+  kind: SupervisePlan.AgentKind
+): FastCheck.Arbitrary<SupervisePlan.SmolmachinesBottlePlan> =>
+  arbitraryPlan.map((plan) =>
+    SupervisePlan.SmolmachinesBottlePlan.make({
+      ...plan,
+      agent: SupervisePlan.makeAgentPlan({ ...plan.agent, kind })
+    })
+  )

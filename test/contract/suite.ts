@@ -77,13 +77,16 @@ export interface HarnessShape {
 /** The harness of a contract run. */
 export class Harness extends Context.Tag("contract/Harness")<Harness, HarnessShape>() {}
 
-const provision = (
-  guest: ContractGuest,
+/** A guest as provisioning needs it: what to target, and the sandbox that reaches it. */
+type Reachable = Pick<ContractGuest, "target" | "layer">
+
+export const provision = (
+  guest: Reachable,
   plan: SupervisePlan.SmolmachinesBottlePlan,
   options?: ProvisionSupervise.ProvisionOptions
 ) => Effect.provide(ProvisionSupervise.provisionSupervise(plan, guest.target, options), guest.layer)
 
-const verify = (guest: ContractGuest, plan: SupervisePlan.SmolmachinesBottlePlan) =>
+export const verify = (guest: Reachable, plan: SupervisePlan.SmolmachinesBottlePlan) =>
   Effect.provide(ProvisionSupervise.verifySupervise(plan, guest.target), guest.layer)
 
 /** A fresh guest for the duration of `body`. */

@@ -1,12 +1,11 @@
 /**
- * Codex 0.171.0 as the in-memory guest imitates it. `codex mcp add NAME --url
- * URL` writes `[mcp_servers.NAME] url = "URL"` into
- * `${CODEX_HOME:-~/.codex}/config.toml`, overwriting an entry of that name
- * with every other key and sub-table of it dropped, and rewriting every other
- * `[mcp_servers.*]` entry as Codex serialises it (keys it does not know,
- * `enabled = true` and an empty `args` dropped); the file's other keys stay.
- * The library's script then appends `[mcp_servers.NAME.http_headers]
- * Authorization = "Bearer <token>"`. The file is kept as JSON (the TOML
+ * Codex 0.171.0 as the in-memory guest imitates it, with the library's
+ * script: in `${CODEX_HOME:-~/.codex}/config.toml` the plan's tables
+ * (`[mcp_servers.NAME]` and its sub-tables) are taken out and
+ * `[mcp_servers.NAME] url = "URL"` appended, with
+ * `[mcp_servers.NAME.http_headers] Authorization = "Bearer <token>"` when
+ * the plan has a token, every other line kept; then `codex mcp get` reads it
+ * back (a missing `codex` fails there). The file is kept as JSON (the TOML
  * document's tables as objects) and its text is rendered as Codex lays it
  * out, for the script's `grep` and its awk read, which this module runs as the
  * awk does.
@@ -20,26 +19,6 @@ import * as Movable from "./movable.js"
 import * as Toml from "./toml.js"
 
 const SERVERS = "mcp_servers"
-
-/** The keys of an `[mcp_servers.*]` entry Codex writes back. */
-const KNOWN = new Set([
-  "command",
-  "args",
-  "env",
-  "env_vars",
-  "cwd",
-  "url",
-  "bearer_token_env_var",
-  "http_headers",
-  "env_http_headers",
-  "enabled",
-  "required",
-  "startup_timeout_sec",
-  "tool_timeout_sec",
-  "enabled_tools",
-  "disabled_tools",
-  "scopes"
-])
 
 const render = (file: Model.ConfigFile): string =>
   Toml.render(Object.keys(file.mcpServers).length === 0 ? file.other : { ...file.other, [SERVERS]: file.mcpServers })
@@ -84,18 +63,15 @@ const readEntry = (file: Model.ConfigFile, name: string, storedHeader: string | 
   return out.map((line) => `${line}\n`).join("")
 }
 
-/** The script's `cli_add`: Codex's overwriting add, then the header table the library appends. */
+/**
+ * The script's `cli_add`: the plan's tables out of the file (every other line
+ * kept), the entry appended with its header table, then `codex mcp get`
+ * reads it back (its output dropped).
+ */
 const add = (file: Model.ConfigFile, name: string, url: string, { token }: Movable.Secrets): Movable.CliAnswer => {
-  Movable.keepKnown(file.mcpServers, KNOWN, (entry) => {
-    if (entry["enabled"] === true) delete entry["enabled"]
-    if (Array.isArray(entry["args"]) && entry["args"].length === 0) delete entry["args"]
-  })
+  delete file.mcpServers[name]
   file.mcpServers[name] = token === undefined ? { url } : { url, http_headers: { Authorization: `Bearer ${token}` } }
-  return {
-    exitCode: 0,
-    out: `Added global MCP server '${name}'.\n` +
-      `MCP server may or may not require login. Run \`codex mcp login ${name}\` to login.\n`
-  }
+  return { exitCode: 0, out: "" }
 }
 
 /** @internal */
@@ -106,6 +82,5 @@ export const codex: FakeAgent = Movable.make({
   render,
   readEntry,
   add,
-  replace: add,
-  replaceRunsFirst: "add"
+  runs: "get"
 })

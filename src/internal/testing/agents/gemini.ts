@@ -10,7 +10,7 @@
  * @internal
  */
 import { gemini as library } from "../../agents/gemini.js"
-import { CLI_EXIT_MARK } from "../../guest.js"
+import { cliExitMark } from "../../guest.js"
 import * as Model from "../model.js"
 import { reaches, type State } from "../state.js"
 import type { FakeAgent } from "./agent.js"
@@ -43,6 +43,8 @@ const listed = (state: State, name: string, server: Model.JsonObject): string =>
   return `${up ? "✓" : "✗"} ${name}: ${target} (${type}) - ${up ? "Connected" : "Disconnected"}\n`
 }
 
+const CLI_EXIT_MARK = cliExitMark("gemini")
+
 /** @internal */
 export const gemini: FakeAgent = Movable.make({
   agent: library,
@@ -51,8 +53,7 @@ export const gemini: FakeAgent = Movable.make({
   render: Model.render,
   readEntry: JsonEntry.readEntry,
   add,
-  replace: add,
-  replaceRunsFirst: "add",
+  runs: "add",
   check: (state, file, input, script) => {
     if (!input.installed) {
       const missing = notFound(script, "gemini", (line) => line.includes("gemini mcp list"))

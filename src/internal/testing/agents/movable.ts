@@ -2,10 +2,12 @@
  * The steps of an agent whose CLI keeps its MCP servers in one file under a
  * directory a variable moves (Codex, Gemini CLI, Copilot CLI), as the
  * library's scripts (`../../agents/movableConfig.ts`) run them with the real
- * CLI: ensure (the CLI adds when the file does not name the server, else the
- * entry is read), replace (the CLI rewrites a work copy, renamed over the
- * file: the agent then owns it) and the entry-and-probe check. Each agent
- * supplies what differs: its CLI's writes, its file's text and its read.
+ * CLI: ensure (the entry is written when the file does not name the server,
+ * else it is read), replace (a work copy rewritten and renamed over the file:
+ * the agent then owns it) and the entry-and-probe check. Each agent supplies
+ * what differs: its script's `cli_add` (its CLI's own `mcp add`, or the
+ * library's write read back by the CLI's `mcp get`), its file's text and its
+ * read.
  *
  * @internal
  */
@@ -41,12 +43,10 @@ export interface MovableSpec {
   readonly render: (file: Model.ConfigFile) => string
   /** What the script's `read_entry NAME FILE` prints for the file. */
   readonly readEntry: (file: Model.ConfigFile, name: string, storedHeader: string | undefined) => string
-  /** The script's `cli_add`: changes `file` (a work copy) as the CLI does. */
+  /** The script's `cli_add` (and `cli_replace`, the same): changes `file`, a work copy, as the script does. */
   readonly add: (file: Model.ConfigFile, name: string, url: string, secrets: Secrets) => CliAnswer
-  /** The script's `cli_replace`, on a work copy holding the entry. */
-  readonly replace: (file: Model.ConfigFile, name: string, url: string, secrets: Secrets) => CliAnswer
-  /** The CLI command `cli_replace` runs first (`remove`, or an overwriting `add`). */
-  readonly replaceRunsFirst: "add" | "remove"
+  /** The CLI command `cli_add` runs: dash names its line when the CLI is missing. */
+  readonly runs: "add" | "get"
   /** The verification step, when it is not the entry-and-probe check. */
   readonly check?: (state: State, file: Model.ConfigFile | undefined, input: StepInput, script: string) => FakeReply
 }
@@ -77,8 +77,8 @@ const dummy = {
   supervise: SupervisePlan.SupervisePlan.make({ agentUrl: SupervisePlan.AgentUrl.make("http://127.0.0.1:1/") })
 }
 
-/** The line of `script` dash names when the CLI's `command` is missing (with a token: the `--header` branch). */
-const missingLine = (cli: string, command: "add" | "remove", token: boolean) => (script: string): string => {
+/** What dash says when the CLI's `command` is missing (with a token: on the `--header` branch's line). */
+const missingLine = (cli: string, command: "add" | "get", token: boolean) => (script: string): string => {
   const lines = script.split("\n").filter((line) => line.includes(`${cli} mcp ${command}`))
   const branch = lines.find((line) => line.includes("--header") === token) ?? lines[0] ?? `${cli} mcp ${command}`
   return notFound(script, cli, (line) => line === branch)
@@ -108,10 +108,9 @@ export const make = (spec: MovableSpec): FakeAgent => {
       const copy: Model.ConfigFile = existing === undefined
         ? { other: {}, mcpServers: {} }
         : structuredClone(existing)
-      const first = how === "add" ? "add" : spec.replaceRunsFirst
       const answer: CliAnswer = input.installed
-        ? spec[how](copy, name, url, secrets)
-        : { exitCode: 127, out: missingLine(cli, first, secrets.token !== undefined)(script) }
+        ? spec.add(copy, name, url, secrets)
+        : { exitCode: 127, out: missingLine(cli, spec.runs, secrets.token !== undefined)(script) }
       if (answer.exitCode !== 0) {
         return {
           exitCode: answer.exitCode,
@@ -145,17 +144,15 @@ export const make = (spec: MovableSpec): FakeAgent => {
         return { path, reply: prefixed(`${STEP_MARK}replace\n`, write("replace", scripts.replace)) }
       case "get": {
         if (spec.check !== undefined) return { path, reply: spec.check(state, existing, input, scripts.get) }
-        const named = `${READ_FILE_MARK}${path}\n`
-        if (existing === undefined) {
-          return { path, reply: { exitCode: 0, stdout: "{\"absent\":true}\n", stderr: named } }
-        }
+        // No file is read as an empty one.
+        const read = existing ?? { other: {}, mcpServers: {} }
         const answer = reaches(state, url) ? { status: 200, mcp: true } : { error: "ECONNREFUSED" }
         return {
           path,
           reply: {
             exitCode: 0,
-            stdout: spec.readEntry(existing, name, secrets.storedHeader),
-            stderr: `${named}${PROBE_MARK}${JSON.stringify(answer)}\n`
+            stdout: spec.readEntry(read, name, secrets.storedHeader),
+            stderr: `${READ_FILE_MARK}${path}\n${PROBE_MARK}${JSON.stringify(answer)}\n`
           }
         }
       }
@@ -172,19 +169,5 @@ export const make = (spec: MovableSpec): FakeAgent => {
     stepOf: stepsOf(scripts),
     configPath: (_state, env) => configPath(spec, layout, env),
     run
-  }
-}
-
-/** Each entry of `servers` reduced to the keys the CLI knows, as a CLI that rewrites every entry leaves them. @internal */
-export const keepKnown = (
-  servers: Record<string, Model.JsonObject>,
-  known: ReadonlySet<string>,
-  fill: (entry: Record<string, unknown>) => void = () => {}
-): void => {
-  for (const [name, entry] of Object.entries(servers)) {
-    const kept: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(entry)) if (known.has(key)) kept[key] = value
-    fill(kept)
-    servers[name] = kept
   }
 }
