@@ -4,17 +4,14 @@
  *
  * @internal
  */
-import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ClientNotFound, ExecFailed } from "../SandboxError.js"
 import type { ExecOptions, ExecResult, MakeOptions, Service } from "../Smolvm.js"
-import * as Binary from "./binary.js"
 import { classify, smolvmTimeoutDetail } from "./classify.js"
-import * as Defaults from "./defaults.js"
+import * as ClientSetup from "./clientSetup.js"
 import * as ExecFailure from "./execFailure.js"
-import * as KeyedSemaphore from "./keyedSemaphore.js"
 import * as ClientProcess from "./nodeClientProcess.js"
 import { hostDeadline, hostTimeoutDetail, prepare, type Prepared } from "./request.js"
 
@@ -28,12 +25,11 @@ const TIMEOUT_SLACK_MS = 100
 /** @internal */
 export const make = (options: MakeOptions = {}) =>
   Effect.gen(function*() {
-    const executor = yield* CommandExecutor.CommandExecutor
-    const binary = options.binary ?? "smolvm"
-    // Checked here, not left to spawn: Node throws for these paths, which would be a defect.
-    const unusable = Binary.unusable(binary)
-    const grace = Duration.decode(options.killGrace ?? Defaults.KILL_GRACE)
-    const execSlots = KeyedSemaphore.unsafeMake(Defaults.execSlots(options.maxConcurrentExecsPerMachine))
+    const { binary, execSlots, executor, grace, unusable } = yield* ClientSetup.make({
+      binary: options.binary ?? "smolvm",
+      killGrace: options.killGrace,
+      maxConcurrentExecs: options.maxConcurrentExecsPerMachine
+    })
 
     const run = (p: Prepared): Effect.Effect<ExecResult, ExecFailed | ClientNotFound> =>
       Effect.suspend(() => {

@@ -79,8 +79,7 @@ export const READ_TOML: ReadonlyArray<string> = [
   String.raw`}`
 ]
 
-const WRITE: ReadonlyArray<string> = [
-  String.raw`cli_add() {`,
+const WRITE: ReadonlyArray<string> = Movable.writtenThenReadBack("codex", [
   // The plan's tables out of the copy (every other line kept as it is), then the plan's entry appended.
   String.raw`  if [ -s "$3" ]; then`,
   String.raw`    BOTTLE_SUPERVISE_NAME="$1" awk '`,
@@ -98,12 +97,8 @@ const WRITE: ReadonlyArray<string> = [
   String.raw`  if [ -n "$${Movable.STORED_HEADER_VAR}" ]; then`,
   String
     .raw`    printf '\n[mcp_servers.%s.http_headers]\nAuthorization = %s\n' "$1" "$${Movable.STORED_HEADER_VAR}" >>"$3" || return`,
-  String.raw`  fi`,
-  // Codex reads the entry back as written (its stdout holds the header in clear: dropped).
-  String.raw`  codex mcp get "$1" --json >/dev/null`,
-  String.raw`}`,
-  String.raw`cli_replace() { cli_add "$@"; }`
-]
+  String.raw`  fi`
+])
 
 const layout: Movable.Layout = {
   cli: "codex",

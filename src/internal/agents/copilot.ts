@@ -50,12 +50,7 @@ fs.writeFileSync(file, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 })
 const WRITE: ReadonlyArray<string> = [
   // Otherwise it runs whatever newer version it finds in its cache, not the one installed.
   String.raw`COPILOT_AUTO_UPDATE=false; export COPILOT_AUTO_UPDATE`,
-  String.raw`cli_add() {`,
-  `  node -e ${Shell.quote(SET_ENTRY_JS)} "$1" "$2" "$3" || return`,
-  // Copilot CLI reads the entry back as written (its stdout holds the header in clear: dropped).
-  String.raw`  copilot mcp get "$1" --json >/dev/null`,
-  String.raw`}`,
-  String.raw`cli_replace() { cli_add "$@"; }`
+  ...Movable.writtenThenReadBack("copilot", [`  node -e ${Shell.quote(SET_ENTRY_JS)} "$1" "$2" "$3" || return`])
 ]
 
 const layout: Movable.Layout = {

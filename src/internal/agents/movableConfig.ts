@@ -117,6 +117,23 @@ const prelude = (layout: Layout): ReadonlyArray<string> => [
   ...writeFn(layout)
 ]
 
+/**
+ * `cli_add` and `cli_replace` for an agent whose entry the library writes
+ * itself (`set`: lines that write it into `$3`), then has the agent's CLI
+ * read back with `mcp get NAME --json`: a file the CLI cannot read is never
+ * renamed into place. The CLI prints the stored header in clear: its stdout
+ * is dropped.
+ *
+ * @internal
+ */
+export const writtenThenReadBack = (cli: string, set: ReadonlyArray<string>): ReadonlyArray<string> => [
+  String.raw`cli_add() {`,
+  ...set,
+  `  ${cli} mcp get "$1" --json >/dev/null`,
+  String.raw`}`,
+  String.raw`cli_replace() { cli_add "$@"; }`
+]
+
 /** `$1` name, `$2` URL. @internal */
 export const ensureScript = (layout: Layout): string =>
   [

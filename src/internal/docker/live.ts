@@ -10,7 +10,6 @@
  *
  * @internal
  */
-import * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -19,10 +18,8 @@ import type { MakeOptions, Service } from "../../Docker.js"
 import { LogKeys } from "../../Logger.js"
 import type { ExecOptions, ExecResult } from "../../Sandbox.js"
 import type { ClientNotFound, ExecFailed } from "../../SandboxError.js"
-import * as Binary from "../binary.js"
-import * as Defaults from "../defaults.js"
+import * as ClientSetup from "../clientSetup.js"
 import * as ExecFailure from "../execFailure.js"
-import * as KeyedSemaphore from "../keyedSemaphore.js"
 import * as ClientProcess from "../nodeClientProcess.js"
 import { scrub } from "../redact.js"
 import * as Shown from "../shown.js"
@@ -64,13 +61,12 @@ export const timeoutDetail = (timeout: Duration.Duration, outcome: KillOutcome):
 /** @internal */
 export const make = (options: MakeOptions = {}) =>
   Effect.gen(function*() {
-    const executor = yield* CommandExecutor.CommandExecutor
-    const binary = options.binary ?? "docker"
-    // Checked here, not left to spawn: Node throws for these paths, which would be a defect.
-    const unusable = Binary.unusable(binary)
-    const grace = Duration.decode(options.killGrace ?? Defaults.KILL_GRACE)
-    // As smolvm's: a container has no such limit, but provisioning needs no more.
-    const execSlots = KeyedSemaphore.unsafeMake(Defaults.execSlots(options.maxConcurrentExecsPerContainer))
+    const { binary, execSlots, executor, grace, unusable } = yield* ClientSetup.make({
+      binary: options.binary ?? "docker",
+      killGrace: options.killGrace,
+      // As smolvm's: a container has no such limit, but provisioning needs no more.
+      maxConcurrentExecs: options.maxConcurrentExecsPerContainer
+    })
 
     /**
      * Runs the kill script in the container. Never fails and always ends: it
