@@ -9,7 +9,7 @@
 # /usr/local/bin/node with the libraries `ldd` lists for it, the packages the pinned Codex, Gemini CLI and Copilot
 # CLI need (test/fixtures/agent-clis.mjs lists them: the CLIs, their native platform packages and dependencies)
 # under /usr/local/lib/bottle-supervise-agents/node_modules, wrappers /usr/local/bin/codex, gemini and copilot, and
-# the libraries of every native binary and addon among them. Added with `docker cp` of a tar stream into a container
+# the libraries of every native binary and addon among them and of the start-up addons Copilot CLI unpacks. Added with `docker cp` of a tar stream into a container
 # of the base image and `docker commit`, so the base layer is shared.
 #
 # The filesystem: dash as /bin/sh, the coreutils a guest script uses, mawk (also as awk), grep, sed, procps
@@ -74,7 +74,8 @@ PAM_MODULES=("$PAM_DIR/pam_rootok.so" "$PAM_DIR/pam_permit.so")
 libraries_of() {
   local f
   for f in "$@"; do
-    ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+    # A static binary makes ldd fail: that must not end the loop (errexit and pipefail hold in this subshell).
+    ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' || true
   done | sort -u
 }
 mapfile -t LIBS < <(libraries_of "${BINARIES[@]}" "${PAM_MODULES[@]}" "$CLAUDE")
@@ -101,7 +102,22 @@ elf_files() {
     while IFS= read -r f; do [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"; done
 }
 mapfile -t AGENT_ELF < <(elf_files)
-mapfile -t AGENT_LIBS < <(libraries_of "$NODE_BIN" "${AGENT_ELF[@]}" | grep -v "^$PWD/" | sort -u)
+# Copilot CLI unpacks its own native addons into ~/.cache on its first run (in a guest: the agent's home), and
+# its start-up ones (prebuilds/: runtime.node wants libutil) must find their libraries: unpacked here once per
+# version of the packages to list them. Addons it loads only for other features (webview, local models) are not.
+mkdir -p "$STATE_DIR"
+COPILOT_UNPACKED="$STATE_DIR/copilot-unpacked-${AGENT_PLAN[0]}"
+if [ ! -d "$COPILOT_UNPACKED/.cache/copilot/pkg" ]; then
+  rm -rf "$COPILOT_UNPACKED.tmp" "$STATE_DIR"/copilot-unpacked-*
+  mkdir -p "$COPILOT_UNPACKED.tmp"
+  HOME="$COPILOT_UNPACKED.tmp" timeout 120 node_modules/.bin/copilot --version >/dev/null ||
+    { say "copilot --version failed: cannot list the addons it unpacks"; exit 1; }
+  mv "$COPILOT_UNPACKED.tmp" "$COPILOT_UNPACKED"
+fi
+mapfile -t COPILOT_ADDONS < <(find "$COPILOT_UNPACKED/.cache/copilot/pkg" -path '*/prebuilds/*' -name '*.node' | sort)
+[ "${#COPILOT_ADDONS[@]}" -gt 0 ] || { say "no addons in $COPILOT_UNPACKED: copilot unpacks elsewhere now?"; exit 1; }
+mapfile -t AGENT_LIBS < <(libraries_of "$NODE_BIN" "${AGENT_ELF[@]}" "${COPILOT_ADDONS[@]}" |
+  grep -v -e "^$PWD/" -e "^$COPILOT_UNPACKED/" | sort -u)
 AGENTS_HASH=$( { echo "$HASH"; printf '%s\n' "${AGENT_PLAN[@]}"; sha256sum "$AGENTS_JS" "$NODE_BIN" "${AGENT_LIBS[@]}"; } |
   sha256sum | cut -c1-32)
 
@@ -116,16 +132,23 @@ if $base_ok && $agents_ok; then
   exit 0
 fi
 
+# The images just built, removed when a check fails (they carry the inputs' hash: they would pass as up to date);
+# the child (USER node) first, so its parent goes too.
+CHECKING=()
+unbuild() {
+  docker image rm -f "${CHECKING[@]}" >/dev/null 2>&1 || true
+  exit 1
+}
 check() {
   local want="$1"; shift
   local got
   if ! got=$(timeout 60 docker run --rm --network host "$@" 2>&1); then
     say "FAILED: docker run $*: $got"
-    exit 1
+    unbuild
   fi
   case "$got" in
     *"$want"*) ;;
-    *) say "FAILED: docker run $*: expected '$want', got: $got"; exit 1 ;;
+    *) say "FAILED: docker run $*: expected '$want', got: $got"; unbuild ;;
   esac
 }
 
@@ -233,6 +256,7 @@ trap - EXIT
 
 # ---------------------------------------------------------------------------------------------------------------
 # Check what the tests rely on.
+CHECKING=("$REPO:node" "$REPO:root")
 check "2.1." "$REPO:root" claude --version
 check "2.1." "$REPO:node" claude --version
 check "node" "$REPO:root" runuser -u node -- id -un
@@ -301,12 +325,15 @@ build_agents() {
   docker rm -f "$tmp" >/dev/null
   trap - EXIT
 
+  CHECKING=("$REPO:agents-node" "$REPO:agents-root")
   check "v" "$REPO:agents-node" node --version
   check "codex-cli " "$REPO:agents-node" codex --version
   check "." "$REPO:agents-node" gemini --version
   check "GitHub Copilot CLI" "$REPO:agents-node" copilot --version
   check "codex-cli " "$REPO:agents-root" runuser -u node -- codex --version
   check "GitHub Copilot CLI" "$REPO:agents-root" runuser -u node -- copilot --version
+  # Past the version: this loads the addons it unpacks on a first run.
+  check "No MCP servers configured" "$REPO:agents-node" copilot mcp list
 
   # The base images a rebuild replaced could not go while the old agents' images stood on them: now they can.
   for id in $OLD_IDS ${BASE_OLD_IDS:-}; do
