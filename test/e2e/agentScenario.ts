@@ -180,7 +180,7 @@ export const AGENT_FACTS: Readonly<Record<OtherAgent, AgentFacts>> = {
   },
   copilot: {
     checkedBy: "entry-and-probe",
-    replaceStarts: 2,
+    replaceStarts: 1,
     seed: `${
       JSON.stringify(
         {

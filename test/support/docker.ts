@@ -7,7 +7,9 @@
  * - The engine: `DOCKER_HOST` when set, else the fixed socket
  *   {@link DOCKER_SOCKET}.
  * - The images: {@link TEST_IMAGES}`.root` (exec lands as root, like a bare VM)
- *   and {@link TEST_IMAGES}`.node` (`USER node`, exec lands as the agent).
+ *   and {@link TEST_IMAGES}`.node` (`USER node`, exec lands as the agent), and
+ *   the same two with node and the other agents' CLIs (`agents-root`,
+ *   `agents-node`).
  * - {@link describeDocker} registers a block only when both are there;
  *   otherwise it is skipped with the reason, except on CI (`CI=true`), where a
  *   missing prerequisite is a failure (as in `test/e2e/prerequisites.ts`).
@@ -29,7 +31,11 @@ export const TEST_IMAGES = {
   /** exec lands as root (no USER); `runuser`/`su` switch to `node`. */
   root: "bottle-supervise-test:root",
   /** `USER node`, `HOME=/home/node`: exec lands as the agent. */
-  node: "bottle-supervise-test:node"
+  node: "bottle-supervise-test:node",
+  /** `root` plus node and the pinned codex, gemini and copilot CLIs. */
+  "agents-root": "bottle-supervise-test:agents-root",
+  /** `node` plus node and the pinned codex, gemini and copilot CLIs. */
+  "agents-node": "bottle-supervise-test:agents-node"
 } as const
 
 /** Which test image: exec landing as root, or as the agent `node`. */
@@ -139,7 +145,7 @@ const dockerOk = (args: ReadonlyArray<string>, options: DockerRunOptions = {}): 
 // ---------------------------------------------------------------------------------------------------------------
 // Prerequisites.
 
-/** Whether the test engine and both images are there. */
+/** Whether the test engine and the test images are there. */
 export type DockerPrerequisites =
   | { readonly ok: true; readonly host: string }
   | { readonly ok: false; readonly reason: string }
@@ -195,7 +201,7 @@ let prerequisites: DockerPrerequisites | undefined
 
 /**
  * Finds the test engine (`DOCKER_HOST`, else {@link DOCKER_SOCKET}), checks
- * that it answers within 5 s and that both test images exist; builds them
+ * that it answers within 5 s and that every test image exists; builds them
  * once (synchronously, bounded) when the engine answers but they are missing.
  * Checked once per test file.
  */
