@@ -79,4 +79,24 @@ describe("launching a bottle", () => {
         registeredUrl: "http://127.0.0.1:4318/"
       })
     }).pipe(Effect.provide(Testing.layer())))
+
+  // A mixed fleet: the same launcher code for a bottle that runs Codex (also "gemini", "copilot").
+  it.effect("a Codex bottle: Registered, then Unchanged with no Codex start; the entry as Codex reads it", () =>
+    Effect.gen(function*() {
+      const guest = yield* Testing.AgentGuest
+      const codex = yield* SupervisePlan.decode({
+        supervisePlan: { agentUrl: "http://127.0.0.1:4318/", token: "tok_launcher_0001" },
+        agent: { kind: "codex", user: "node" }
+      })
+      expect((yield* ProvisionSupervise.provisionSupervise(codex, guest.name))._tag).toBe("Registered")
+      expect(yield* ProvisionSupervise.provisionSupervise(codex, guest.name)).toMatchObject({
+        _tag: "Unchanged",
+        cliStarts: 0
+      })
+      expect(yield* guest.server("supervise")).toMatchObject({ url: "http://127.0.0.1:4318/" })
+      expect((yield* ProvisionSupervise.verifySupervise(codex, guest.name))).toMatchObject({
+        _tag: "Connected",
+        checkedBy: "entry-and-probe" // Codex's CLI has no check that connects
+      })
+    }).pipe(Effect.provide(Testing.layer({ agentKind: "codex" }))))
 })
