@@ -94,7 +94,7 @@ describe("launching a bottle", () => {
         cliStarts: 0
       })
       expect(yield* guest.server("supervise")).toMatchObject({ url: "http://127.0.0.1:4318/" })
-      expect((yield* ProvisionSupervise.verifySupervise(codex, guest.name))).toMatchObject({
+      expect(yield* ProvisionSupervise.verifySupervise(codex, guest.name)).toMatchObject({
         _tag: "Connected",
         checkedBy: "entry-and-probe" // Codex's CLI has no check that connects
       })
