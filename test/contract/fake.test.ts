@@ -5,15 +5,13 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { agentOf } from "../../src/internal/agents/registry.js"
-import * as SupervisePlan from "../../src/SupervisePlan.js"
 import * as Testing from "../../src/Testing.js"
+import { agentPlaces } from "./agentFiles.js"
 import {
   type AgentContractGuest,
   agentContractSuite,
   type AgentGuestSpec,
   AgentHarness,
-  type AgentPlace,
   type OtherAgent
 } from "./agentSuite.js"
 import { type ContractGuest, contractSuite, type GuestSpec, Harness, type Place } from "./suite.js"
@@ -63,15 +61,7 @@ contractSuite(
 
 const agentGuest = (kind: OtherAgent) => (spec: AgentGuestSpec) =>
   Effect.gen(function*() {
-    const agentPlan = (configDir?: string) =>
-      SupervisePlan.makeAgentPlan({
-        kind,
-        ...(configDir === undefined ? {} : { configDir: SupervisePlan.AbsolutePath.make(configDir) })
-      })
-    const places: Readonly<Record<AgentPlace, string>> = {
-      home: agentOf(kind).configFile(agentPlan()),
-      configDir: agentOf(kind).configFile(agentPlan(`${HOME}/.cfg`))
-    }
+    const places = agentPlaces(kind, HOME)
     const files: Record<string, Testing.ConfigJson> = {}
     for (const place of ["home", "configDir"] as const) {
       const content = spec.files?.[place]
