@@ -43,7 +43,8 @@ export class Replaced extends Schema.TaggedClass<Replaced>()("Replaced", {
   ...cliStarts,
   /** The entry's URL before, shown as `Unreachable.registeredUrl` is. */
   previousUrl: Schema.optional(Schema.String),
-  changed: Schema.Array(Schema.Literal("transport", "url", "headers"))
+  /** `enabled`: a Codex entry that was disabled (`enabled = false`). */
+  changed: Schema.Array(Schema.Literal("transport", "url", "headers", "enabled"))
 }) {}
 
 /** @internal */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import * as Redacted from "effect/Redacted"
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Codex from "../../src/internal/agents/codex.js"
@@ -219,4 +219,87 @@ describe("Gemini CLI's and Copilot CLI's read (node in the guest)", () => {
       expect(found._tag === "Present" ? found.changes : found._tag).toEqual(expected)
     }
   })
+})
+
+describe("Codex's read and write on every TOML form of an entry (dash and the host's awk; the real codex)", () => {
+  const path = process.env["PATH"] ?? "/usr/bin:/bin"
+  const plan = planOf("supervise", "http://127.0.0.1:4318/", "tok-new")
+  const read = (text: string) => {
+    const ran = readEntry(Codex.READ_TOML, path, plan, text, "codex")
+    expect(ran.stdout).not.toContain("tok-")
+    return Codex.compare(ran.stdout, plan)
+  }
+  const changes = (text: string) => {
+    const found = read(text)
+    return found._tag === "Present" ? found.changes : found._tag
+  }
+
+  it("a token in a multi-line string or array never leaves the guest", () => {
+    expect(changes(
+      `[mcp_servers.supervise]\nurl = "http://127.0.0.1:4318/"\nargs = [\n  "tok-a",\n]\n` +
+        `[mcp_servers.supervise.http_headers]\nAuthorization = """\nBearer tok-secret"""\n`
+    )).toEqual(["headers"])
+  })
+  it("CRLF line endings, an inline table, dotted keys, an empty table, a disabled entry", () => {
+    const ours = `[mcp_servers.supervise]\nurl = "http://127.0.0.1:4318/"\n\n` +
+      `[mcp_servers.supervise.http_headers]\nAuthorization = "Bearer tok-new"\n`
+    expect(changes(ours.replace(/\n/g, "\r\n"))).toEqual([])
+    expect(changes(`[mcp_servers]\nsupervise = { url = "http://127.0.0.1:4318/" }\n`)).toEqual([
+      "transport",
+      "url",
+      "headers"
+    ])
+    expect(changes(`mcp_servers.supervise.url = "http://127.0.0.1:4318/"\n`)).toEqual(["headers"])
+    expect(changes(`[mcp_servers.supervise]\n`)).toEqual(["transport", "url", "headers"])
+    expect(changes(ours.replace("url =", "enabled = false\nurl ="))).toEqual(["enabled"])
+  })
+
+  const codexBin = join(process.cwd(), "node_modules", ".bin", "codex")
+  const write = (text: string) => {
+    const home = mkdtempSync(join(dir, "codex-home-"))
+    const file = join(home, "config.toml")
+    writeFileSync(file, text)
+    const secrets = agentOf("codex").tokenEnv(plan) ?? {}
+    const env: Record<string, string> = {
+      PATH: `${join(process.cwd(), "node_modules", ".bin")}:${path}`,
+      CODEX_HOME: home,
+      HOME: home
+    }
+    for (const [key, value] of Object.entries(secrets)) env[key] = Redacted.value(value)
+    const script = `${Codex.WRITE.join("\n")}\ncli_add "$1" "$2" "$3"`
+    const ran = spawnSync("sh", ["-c", script, "write", plan.serverName, plan.agentUrl, file], {
+      env,
+      encoding: "utf8",
+      timeout: 60_000
+    })
+    if (ran.status !== 0) throw new Error(`write: exit ${ran.status} signal ${ran.signal} stderr ${ran.stderr}`)
+    return readFileSync(file, "utf8")
+  }
+  const theirs =
+    `# the user's own\nmodel = "o3" # trailing\n\n[mcp_servers.files]\ncommand = "npx"\nstartup_timeout_sec = 20\n` +
+    `args = []\n\n[profiles.fast]\nmodel = "o4"\n`
+  const planned = `[mcp_servers.supervise]\nurl = "http://127.0.0.1:4318/"\n\n` +
+    `[mcp_servers.supervise.http_headers]\nAuthorization = "Bearer tok-new"\n`
+
+  for (
+    const [form, entry] of [
+      [
+        "a table with sub-tables",
+        `[mcp_servers.supervise]\nurl = "http://old/"\nenabled = false\n[mcp_servers.supervise.env]\nK = """\nv\n"""\n`
+      ],
+      ["an inline table", `[mcp_servers]\nsupervise = { url = "http://old/" }\n`],
+      ["dotted keys", `mcp_servers.supervise.url = "http://old/"\n`]
+    ] as const
+  ) {
+    it(`${form}: replaced by the plan's tables, every other line kept, and Codex reads it`, () => {
+      if (!existsSync(codexBin)) throw new Error(`${codexBin} missing: run npm ci`)
+      // Dotted keys belong before any table; the others after the user's lines.
+      const before = form === "dotted keys" ? `${entry}${theirs}` : `${theirs}${entry}`
+      const after = write(before)
+      // The inline table's own `[mcp_servers]` header is the user's line, and stays.
+      expect(after).toBe(`${theirs}${form === "an inline table" ? "[mcp_servers]\n" : ""}\n${planned}`)
+      expect(changes(after)).toEqual([])
+      expect(write(after)).toBe(after)
+    })
+  }
 })

@@ -11,7 +11,7 @@ import type * as Redacted from "effect/Redacted"
 import type { AgentKind, AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
 
 /** What differs between the stored entry and the plan. @internal */
-export type Change = "transport" | "url" | "headers"
+export type Change = "transport" | "url" | "headers" | "enabled"
 
 /**
  * The stored entry read against the plan. `shadowedIn` names places where an

@@ -35,59 +35,93 @@ import * as Probe from "./probe.js"
 const tomlString = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 
 /**
- * An awk function: the dotted name of the table a header line opens
- * (`[ mcp_servers . "N" ]` is `mcp_servers.N`), spaces and quotes dropped.
+ * awk functions both programs share, so that the read and the write agree on
+ * what belongs to the plan's entry. TOML 1.0 lets an entry be a table
+ * `[mcp_servers.NAME]` with sub-tables, an inline table `NAME = { … }` under
+ * `[mcp_servers]` (one line in TOML 1.0), or dotted keys
+ * (`mcp_servers.NAME.url = …`): `d` is the dotted key a line defines,
+ * whatever the form. Lines inside a multi-line string or array belong to the
+ * key that opened them (`open` tracks them) and never count as keys; a CR
+ * before the newline is ignored. (No single quote here: the program is
+ * single-quoted in the script; `\047` is one.)
  */
-const TABLE_FN = String
-  .raw`function table(line) { sub(/^[ 	]*\[+[ 	]*/, "", line); sub(/[ 	]*\]+[ 	]*(#.*)?$/, "", line); gsub(/[ 	]*\.[ 	]*/, ".", line); gsub(/"/, "", line); return line }`
+const TOML_AWK = [
+  // The dotted name in a table header or before a key's `=`: spaces around dots and quotes dropped.
+  String
+    .raw`function dotted(s) { sub(/^[ \t]*\[+[ \t]*/, "", s); sub(/[ \t]*(\]+[ \t]*(#.*)?|=.*)$/, "", s); sub(/^[ \t]+/, "", s); gsub(/[ \t]*\.[ \t]*/, ".", s); gsub(/"/, "", s); return s }`,
+  String.raw`function ours(x) { return x == base || index(x, base ".") == 1 }`,
+  // Sets `kind` (`continued`, `header`, `key`, `other`), `t` (the current table), `d` and `value`.
+  String.raw`function classify(line,  v) {`,
+  String.raw`  sub(/\r$/, "", line)`,
+  String
+    .raw`  if (open == "]") { depth += gsub(/\[/, "[", line) - gsub(/\]/, "]", line); if (depth <= 0) open = ""; kind = "continued"; return }`,
+  String.raw`  if (open != "") { if (index(line, open) > 0) open = ""; kind = "continued"; return }`,
+  String.raw`  if (line ~ /^[ \t]*\[/) { t = dotted(line); d = t; kind = "header"; return }`,
+  // A key line: only key characters (bare or quoted, dotted) before its first `=`.
+  String
+    .raw`  v = line; if (sub(/=.*/, "", v) == 0 || v !~ /^[ \t]*["A-Za-z0-9_.-][" \tA-Za-z0-9_.-]*$/) { kind = "other"; return }`,
+  String.raw`  d = dotted(line); if (t != "") d = t "." d; kind = "key"`,
+  String.raw`  v = line; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+$/, "", v); value = v`,
+  String.raw`  if (substr(v, 1, 3) == q2 && index(substr(v, 4), q2) == 0) open = q2`,
+  String.raw`  else if (substr(v, 1, 3) == q1 && index(substr(v, 4), q1) == 0) open = q1`,
+  String.raw`  else if (v ~ /^\[/) { depth = gsub(/\[/, "[", v) - gsub(/\]/, "]", v); if (depth > 0) open = "]" }`,
+  String.raw`}`,
+  String.raw`BEGIN { base = "mcp_servers." ENVIRON["BOTTLE_SUPERVISE_NAME"]; q1 = "\047\047\047"; q2 = "\"\"\"" }`
+].join("\n")
 
 /**
- * Prints the lines of the tables `[mcp_servers.NAME]` and
- * `[mcp_servers.NAME.*]` as `key<TAB>NAME<TAB>VALUE`: `url`,
- * `bearer_token_env_var` and `enabled` as written, every other key's value
- * `[REDACTED]`, each `http_headers` value `P` (the plan's header) or `R`;
- * `absent` when there is no such table. Nothing else of the file leaves the
- * guest.
+ * Prints what the plan's entry holds, one line each: `entry` (its table),
+ * `table<TAB>SUB` (a sub-table), `key<TAB>KEY<TAB>VALUE` with the value as
+ * written for `url`, `bearer_token_env_var` and `enabled` and `[REDACTED]`
+ * for any other key (`inline` for an inline table), `header<TAB>NAME<TAB>P`
+ * (the plan's `Authorization`) or `R`; `absent` when nothing belongs to it.
+ * Names are printed only when they are plain (`[A-Za-z0-9_-]`), and no line
+ * that is not a key of the entry is printed: nothing else of the file, no
+ * other server's token and no multi-line value, leaves the guest.
  */
 /** @internal */
 export const READ_TOML: ReadonlyArray<string> = [
   String.raw`read_entry() {`,
   String.raw`  if ! command -v awk >/dev/null 2>&1; then echo "${NO_READER_MARK}" >&2; return 0; fi`,
   String.raw`  BOTTLE_SUPERVISE_NAME="$1" awk '`,
-  String
-    .raw`  BEGIN { base = "mcp_servers." ENVIRON["BOTTLE_SUPERVISE_NAME"]; ours = ENVIRON["${Movable.STORED_HEADER_VAR}"] }`,
-  String.raw`  /^[ \t]*\[/ {`,
-  String.raw`    h = $0; sub(/^[ \t]*\[+[ \t]*/, "", h); sub(/[ \t]*\]+[ \t]*(#.*)?$/, "", h)`,
-  String.raw`    gsub(/[ \t]*\.[ \t]*/, ".", h); gsub(/"/, "", h)`,
-  String.raw`    if (h == base) { t = "entry"; found = 1 }`,
-  String.raw`    else if (h == base ".http_headers") { t = "headers"; found = 1; print "table\thttp_headers" }`,
-  String
-    .raw`    else if (index(h, base ".") == 1) { t = "other"; found = 1; print "table\t" substr(h, length(base) + 2) }`,
-  String.raw`    else t = ""`,
-  String.raw`    next`,
+  TOML_AWK,
+  String.raw`  BEGIN { mine = ENVIRON["${Movable.STORED_HEADER_VAR}"] }`,
+  String.raw`  { classify($0) }`,
+  String.raw`  kind == "header" && ours(d) {`,
+  String.raw`    found = 1; s = substr(d, length(base) + 2)`,
+  String.raw`    if (d == base) print "entry"; else print "table\t" (s ~ /^[A-Za-z0-9_.-]+$/ ? s : "?")`,
   String.raw`  }`,
-  String.raw`  t == "" || /^[ \t]*(#|$)/ { next }`,
+  String.raw`  kind != "key" || !ours(d) { next }`,
   String.raw`  {`,
-  String.raw`    k = $0; sub(/[ \t]*=.*/, "", k); sub(/^[ \t]+/, "", k); gsub(/"/, "", k)`,
-  String.raw`    v = $0; sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]+$/, "", v)`,
-  String.raw`    if (t == "headers") print "header\t" k "\t" (ours != "" && v == ours ? "P" : "R")`,
+  String.raw`    found = 1`,
+  String.raw`    if (d == base) { print "key\tinline\t[REDACTED]"; next }`,
+  String.raw`    k = substr(d, length(base) + 2)`,
+  String.raw`    if (index(k, "http_headers.") == 1) {`,
   String
-    .raw`    else if (t == "entry") print "key\t" k "\t" ((k == "url" || k == "bearer_token_env_var" || k == "enabled") ? v : "[REDACTED]")`,
+    .raw`      h = substr(k, 14); print "header\t" (h ~ /^[A-Za-z0-9_-]+$/ ? h : "?") "\t" (mine != "" && value == mine ? "P" : "R")`,
+  String
+    .raw`    } else if (k == "url" || k == "bearer_token_env_var" || k == "enabled") print "key\t" k "\t" (open == "" ? value : "[REDACTED]")`,
+  String.raw`    else print "key\t" (k ~ /^[A-Za-z0-9_-]+$/ ? k : "?") "\t[REDACTED]"`,
   String.raw`  }`,
   String.raw`  END { if (!found) print "absent" }`,
   String.raw`  ' "$2"`,
   String.raw`}`
 ]
 
-const WRITE: ReadonlyArray<string> = Movable.writtenThenReadBack("codex", [
-  // The plan's tables out of the copy (every other line kept as it is), then the plan's entry appended.
+/** @internal */
+export const WRITE: ReadonlyArray<string> = Movable.writtenThenReadBack("codex", [
+  // Every line of the plan's entry out of the copy (whatever its form, multi-line values included), every
+  // other line kept as it is, then the plan's entry appended as `codex mcp add` writes it.
   String.raw`  if [ -s "$3" ]; then`,
   String.raw`    BOTTLE_SUPERVISE_NAME="$1" awk '`,
-  `    ${TABLE_FN}`,
-  String.raw`    BEGIN { base = "mcp_servers." ENVIRON["BOTTLE_SUPERVISE_NAME"] }`,
-  String.raw`    /^[ \t]*\[/ { h = table($0); drop = (h == base || index(h, base ".") == 1) }`,
+  TOML_AWK,
+  String.raw`    { classify($0) }`,
+  String.raw`    kind == "header" { drop = ours(d); skip = 0 }`,
+  String.raw`    kind == "key" { skip = ours(d) }`,
+  String.raw`    kind == "other" { skip = 0 }`,
+  String.raw`    drop || skip { next }`,
   // Blank lines wait for the next kept line: those before the plan's tables at the end go with them.
-  String.raw`    !drop { if ($0 ~ /^[ \t]*$/) { blank = blank $0 "\n"; next } printf "%s", blank; blank = ""; print }`,
+  String.raw`    { if ($0 ~ /^[ \t]*\r?$/) { blank = blank $0 "\n"; next } printf "%s", blank; blank = ""; print }`,
   String.raw`    ' "$3" >"$3.new" && mv -f -- "$3.new" "$3" || return`,
   String.raw`    [ -s "$3" ] && echo >>"$3"`,
   String.raw`  fi`,
@@ -140,8 +174,9 @@ export const compare = (stdout: string, plan: SupervisePlan): Comparison => {
   const rawUrl = keys.get("url")
   const url = rawUrl === undefined ? undefined : tomlValue(rawUrl)
   const changes: Array<Change> = []
-  // No URL: a stdio server (`command`) under the plan's name.
-  if (url === undefined || keys.has("command")) changes.push("transport")
+  // No URL: a stdio server (`command`) under the plan's name, an empty table, or an inline table (its keys
+  // are not read: rewritten as the plan's table).
+  if (url === undefined || keys.has("command") || keys.has("inline")) changes.push("transport")
   if (url !== plan.agentUrl) changes.push("url")
   const headersOk = plan.token === undefined
     ? headers.size === 0 && !tables.includes("http_headers")
@@ -149,7 +184,10 @@ export const compare = (stdout: string, plan: SupervisePlan): Comparison => {
   // Another way to send a token (a variable's name, headers from variables) is not the plan's either.
   const otherAuth = keys.has("bearer_token_env_var") || keys.has("env_http_headers") || keys.has("http_headers") ||
     tables.includes("env_http_headers")
-  if (!headersOk || otherAuth) changes.push("headers")
+  if (!headersOk || otherAuth || keys.has("inline")) changes.push("headers")
+  // A disabled entry is one Codex does not load: the plan's is enabled.
+  const enabled = keys.get("enabled")
+  if (enabled !== undefined && enabled !== "true") changes.push("enabled")
   return { _tag: "Present", changes, previousUrl: displayUrl(url), shadowedIn: [] }
 }
 

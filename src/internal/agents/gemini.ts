@@ -14,8 +14,7 @@
  * @internal
  */
 import type { AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
-import { cliExitMark, userScopeHttpAdd } from "../guest.js"
-import { TOKEN_VAR } from "../guest.js"
+import { cliExitMark, TOKEN_VAR, userScopeHttpAdd } from "../guest.js"
 import * as Shell from "../shellQuote.js"
 import type { Agent, Health, Ran } from "./agent.js"
 import * as JsonEntry from "./jsonEntry.js"
@@ -56,15 +55,25 @@ const LIST = [
 ].join("\n")
 
 /** `✓ NAME: URL (TYPE) - STATUS`, as Gemini CLI 0.61.0 lists a server; the glyph is not read. */
+/**
+ * The plan's line in the list, read with plain string searches (linear in the
+ * guest's output, which is the guest's): after an optional glyph, `NAME: `,
+ * then the URL up to the last ` (`, the type up to `) - `, the status.
+ */
 const listed = (text: string, name: string) => {
-  for (const line of text.split("\n")) {
-    // A listed line is a name (64), a URL (4096) and a few words: a longer one is not ours, and the
-    // guest's, so it is not given to a backtracking pattern.
-    if (line.length > 8192) continue
-    const match = /^\s*\S*\s*([A-Za-z0-9_-]+): (.*) \(([a-z]+)\) - (.+?)\s*$/.exec(line)
-    if (match !== null && match[1] === name) {
-      return { url: match[2] ?? "", type: match[3] ?? "", status: match[4] ?? "" }
-    }
+  const head = `${name}: `
+  for (const raw of text.split("\n")) {
+    const line = raw.trim()
+    const at = line.indexOf(head)
+    // The name starts the line, or follows the status glyph and one space.
+    if (at < 0 || (at > 0 && (line[at - 1] !== " " || line.lastIndexOf(" ", at - 2) >= 0))) continue
+    const rest = line.slice(at + head.length)
+    const dash = rest.lastIndexOf(") - ")
+    const open = dash < 0 ? -1 : rest.lastIndexOf(" (", dash)
+    if (open < 0) continue
+    const type = rest.slice(open + 2, dash)
+    if (!/^[a-z]+$/.test(type)) continue
+    return { url: rest.slice(0, open), type, status: rest.slice(dash + 4).trim() }
   }
   return undefined
 }
