@@ -142,7 +142,7 @@ const agentHarness = (kind: (typeof OTHER_AGENTS)[number], dockerHost: string) =
         }
         return contract
       })
-    return { name: "docker", kind, token, urls, propertyRuns: 3, guest }
+    return { name: "docker", backend: "docker" as const, kind, token, urls, propertyRuns: 3, guest }
   })
 
 describeDocker("contract: real Docker containers with the real CLIs", (host) => {

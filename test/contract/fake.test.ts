@@ -96,6 +96,7 @@ for (const kind of ["codex", "gemini", "copilot"] as const) {
     kind,
     Layer.succeed(AgentHarness, {
       name: "fake",
+      backend: "smolvm",
       kind,
       token: "contract-token",
       urls,

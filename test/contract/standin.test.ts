@@ -122,7 +122,7 @@ const agentHarness = (kind: (typeof OTHER_AGENTS)[number], agent: HostUser) =>
       const { token, urls } = yield* sidecars
       const guest = (spec: AgentGuestSpec): Effect.Effect<AgentContractGuest, never, Scope.Scope> =>
         standinGuest(kind, agent, { ...spec, cliMissing: spec.cli === "missing" }, (home) => agentPlaces(kind, home))
-      return { name: "standin", kind, token, urls, propertyRuns: 4, guest }
+      return { name: "standin", backend: "smolvm", kind, token, urls, propertyRuns: 4, guest }
     })
   )
 
