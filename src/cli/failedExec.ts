@@ -24,19 +24,6 @@ export interface Short {
   readonly text: string
 }
 
-/**
- * The short form: the step's name when the argv is one of the plan's steps,
- * and the words of the command(s) it runs (joined by `&&` when there are two).
- *
- * @internal
- */
-export interface Short {
-  readonly step: AgentStep["name"] | undefined
-  readonly argv: ReadonlyArray<string>
-  /** `step: command`, shell-quoted, for a sentence. */
-  readonly text: string
-}
-
 /** Past this a word is a script or a blob, not something to read in a sentence. */
 const LONG_WORD = 80
 

@@ -114,6 +114,9 @@ export const LOCK = [
   String.raw`while ! mkdir -- "$L" 2>/dev/null; do`,
   String
     .raw`  [ -d "$dir" ] || { echo "${FAILED_MARK}lock: $dir is not a directory the agent can write" >&2; exit 73; }`,
+  // One the agent cannot write (a root-owned ~/.codex from an image's COPY) would fail every mkdir until the deadline.
+  String
+    .raw`  [ -w "$dir" ] || [ -d "$L" ] || { echo "${FAILED_MARK}lock: the agent cannot write $dir" >&2; exit 73; }`,
   String.raw`  p="$(cat -- "$L/pid" 2>/dev/null)" || p=""`,
   String.raw`  if [ -z "$p" ]; then nopid=$((nopid + 1)); else nopid=0; fi`,
   String.raw`  if { [ -n "$p" ] && ! alive "$p"; } || [ "$nopid" -gt 30 ]; then`,
@@ -368,7 +371,8 @@ export const ENSURE = [
   String.raw`fi`,
   String.raw`echo "${STEP_MARK}read" >&2`,
   String.raw`printf '%s\n' "${READ_FILE_MARK}$f" >&2`,
-  String.raw`[ -r "$f" ] || exec cat -- "$f"`,
+  // Not `exec`: the lock is released on exit.
+  String.raw`[ -r "$f" ] || { cat -- "$f"; exit; }`,
   String.raw`read_scrubbed "$3" "$1" "$f"`
 ].join("\n")
 

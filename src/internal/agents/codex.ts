@@ -136,6 +136,7 @@ export const WRITE: ReadonlyArray<string> = Movable.writtenThenReadBack("codex",
 
 const layout: Movable.Layout = {
   cli: "codex",
+  writeWhat: "writing the entry, or codex mcp get reading it back",
   dirVar: "CODEX_HOME",
   homeDir: ".codex",
   file: "config.toml",
@@ -239,6 +240,6 @@ export const codex: Agent = {
       "then send an MCP initialize to the planned URL from inside the guest",
     argv: verifyArgv(agent, plan),
     carriesToken: true,
-    commands: [["codex", "mcp", "get", plan.serverName, "--json"]]
+    commands: [["probe", plan.agentUrl]]
   }]
 }

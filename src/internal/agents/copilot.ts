@@ -27,16 +27,18 @@ import * as Probe from "./probe.js"
 /**
  * Sets `mcpServers.NAME` in the JSON file `$3` to the entry `copilot mcp add`
  * writes, every other key and server kept as they are; the token comes from
- * the environment. A file that is not a JSON object is left alone, and said so
- * without quoting it (it may hold tokens).
+ * the environment. Comments and trailing commas are read (Copilot CLI accepts
+ * them) and not written back. A file that is not a JSON object is left
+ * alone, and said so without quoting it (it may hold tokens).
  */
 const SET_ENTRY_JS = String.raw`
 const fs = require("fs")
+${Movable.STRIP_JSONC_JS}
 const name = process.argv[1], url = process.argv[2], file = process.argv[3], token = process.env.${TOKEN_VAR}
 let config = {}
 try {
   const text = fs.readFileSync(file, "utf8")
-  if (text.trim() !== "") config = JSON.parse(text)
+  if (text.trim() !== "") config = JSON.parse(strip(text))
 } catch (e) {
   if (e.code !== "ENOENT") { process.stderr.write(file + " is not JSON; the entry was left as it was\n"); process.exit(65) }
 }
@@ -55,6 +57,7 @@ const WRITE: ReadonlyArray<string> = [
 
 const layout: Movable.Layout = {
   cli: "copilot",
+  writeWhat: "writing the entry, or copilot mcp get reading it back",
   dirVar: "COPILOT_HOME",
   homeDir: ".copilot",
   file: "mcp-config.json",
@@ -111,6 +114,6 @@ export const copilot: Agent = {
       "then send an MCP initialize to the planned URL from inside the guest",
     argv: verifyArgv(agent, plan),
     carriesToken: true,
-    commands: [["copilot", "mcp", "get", plan.serverName, "--json"]]
+    commands: [["probe", plan.agentUrl]]
   }]
 }

@@ -37,6 +37,7 @@ const WRITE: ReadonlyArray<string> = [
 
 const layout: Movable.Layout = {
   cli: "gemini",
+  writeWhat: "gemini mcp add",
   dirVar: "GEMINI_CLI_HOME",
   homeDir: "",
   file: ".gemini/settings.json",

@@ -43,6 +43,8 @@ export const PROBE_MARK = "bottle-supervise: probe "
 export interface Layout {
   /** The CLI's command name. */
   readonly cli: string
+  /** What writes the entry, for failure messages: `gemini mcp add`, or the library and the CLI's read-back. */
+  readonly writeWhat: string
   /** The variable that moves the CLI's config directory. */
   readonly dirVar: string
   /** The directory without the variable, under `$HOME`: `.codex`, or `""` for `$HOME` itself. */
@@ -83,26 +85,34 @@ const writeFn = (layout: Layout): ReadonlyArray<string> => {
     String.raw`fail() { echo "${FAILED_MARK}$*" >&2; }`,
     String.raw`write() {`,
     String.raw`  how="$1"; shift`,
+    // A symlinked file is written where it points, through a copy beside its target renamed over the
+    // target: the link stays a link, and the write is as atomic as any other.
+    String.raw`  real="$f"; w="$L/work"`,
     String.raw`  if [ -L "$f" ]; then`,
     String
-      .raw`    "cli_$how" "$1" "$2" "$f" >&2 || { st=$?; fail "${layout.cli} mcp $how (exit $st)"; exit "$st"; }`,
-    String.raw`    chmod 600 -- "$f" 2>/dev/null || :`,
-    String.raw`    return 0`,
+      .raw`    real=$(readlink -f -- "$f") && [ -n "$real" ] || { fail "resolving the symlink $f; the entry was left as it was"; exit 74; }`,
+    `    w="\${real%/*}/.bottle-supervise-work.$$"`,
+    String.raw`    trap 'rm -rf -- "$L" "$w"' EXIT`,
     String.raw`  fi`,
-    String.raw`  w="$L/work"; rm -rf -- "$w"`,
+    String.raw`  rm -rf -- "$w"`,
     `  mkdir -p -- "$w${sub === "" ? "" : `/${sub}`}" || { fail "making $w; the entry was left as it was"; exit 74; }`,
     `  t="$w/${layout.file}"`,
     String
-      .raw`  if [ -e "$f" ]; then cp -p -- "$f" "$t" || { fail "copying $f; the entry was left as it was"; exit 74; }; fi`,
+      .raw`  if [ -e "$real" ]; then cp -p -- "$real" "$t" || { fail "copying $real; the entry was left as it was"; exit 74; }; fi`,
     `  ( ${layout.dirVar}="$w"; export ${layout.dirVar}; "cli_$how" "$1" "$2" "$t" ) >&2 || {`,
-    String.raw`    st=$?; fail "${layout.cli} mcp $how (exit $st); the entry was left as it was"; exit "$st"`,
+    String.raw`    st=$?; fail "${layout.writeWhat} (exit $st); the entry was left as it was"; exit "$st"`,
     String.raw`  }`,
-    // A CLI can say it wrote and not have (Gemini CLI prints "added" after a failed save).
+    // A CLI can say it wrote and not have (Gemini CLI prints "added" after a failed save): an entry that is
+    // not in the copy, or a replace that changed nothing, was not written.
     String
       .raw`  grep -qF -- "$1" "$t" 2>/dev/null || { fail "${layout.cli} wrote no entry to $t; the entry was left as it was"; exit 74; }`,
+    String.raw`  if [ "$how" = replace ] && [ -e "$real" ] && [ "$(cat -- "$real")" = "$(cat -- "$t")" ]; then`,
+    String.raw`    fail "${layout.cli} changed nothing in $t; the entry was left as it was"; exit 74`,
+    String.raw`  fi`,
     String.raw`  chmod 600 -- "$t"`,
     String
-      .raw`  mv -f -- "$t" "$f" || { fail "renaming the new config over $f; the entry was left as it was"; exit 74; }`,
+      .raw`  mv -f -- "$t" "$real" || { fail "renaming the new config over $real; the entry was left as it was"; exit 74; }`,
+    String.raw`  [ "$w" = "$L/work" ] || rm -rf -- "$w"`,
     String.raw`}`
   ]
 }
@@ -146,7 +156,10 @@ export const ensureScript = (layout: Layout): string =>
     String.raw`fi`,
     String.raw`echo "${STEP_MARK}read" >&2`,
     String.raw`printf '%s\n' "${READ_FILE_MARK}$f" >&2`,
-    String.raw`[ -r "$f" ] || exec cat -- "$f"`,
+    // Not `exec`: the lock is released on exit. A missing or unreadable file is cat's own error and status.
+    String.raw`[ -r "$f" ] || { cat -- "$f"; exit; }`,
+    // The file holds the token in clear: owner only, also when the user wrote it (a CLI's 0644) and it is Unchanged.
+    String.raw`chmod go-rwx -- "$f" 2>/dev/null || :`,
     String.raw`read_entry "$1" "$f"`
   ].join("\n")
 
@@ -181,7 +194,7 @@ fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10000) }
   if (session) {
     await fetch(url, { method: "DELETE", headers: { ...headers, "mcp-session-id": session }, signal: AbortSignal.timeout(2000) }).catch(() => {})
   }
-}, (e) => say({ error: String((e && e.cause && e.cause.code) || (e && e.name) || "failed") }))
+}).catch((e) => say({ error: String((e && e.cause && e.cause.code) || (e && e.name) || "failed") }))
 `
 
 /** `$1` name, `$2` URL: the stored entry, read as ensure reads it, then a probe of the planned URL. @internal */
@@ -249,6 +262,29 @@ export const tokenEnv = (stored: (header: string) => string) =>
 export const PLACEHOLDER = TOKEN_PLACEHOLDER_HEADER
 
 /**
+ * A node function, `strip(text)`: JSON with comments and trailing commas (as
+ * Gemini CLI and Copilot CLI accept them) as plain JSON.
+ *
+ * @internal
+ */
+export const STRIP_JSONC_JS = String.raw`
+const strip = (t) => {
+  let r = "", i = 0, s = false, comma = -1
+  while (i < t.length) {
+    const c = t[i]
+    if (s) { r += c; if (c === "\\") { r += t[i + 1] ?? ""; i += 2; continue } if (c === '"') s = false; i++; continue }
+    if (c === "/" && t[i + 1] === "/") { while (i < t.length && t[i] !== "\n") i++; continue }
+    if (c === "/" && t[i + 1] === "*") { const e = t.indexOf("*/", i + 2); i = e < 0 ? t.length : e + 2; continue }
+    if ((c === "}" || c === "]") && comma >= 0) { r = r.slice(0, comma) + r.slice(comma + 1) }
+    if (!/\s/.test(c)) comma = c === "," ? r.length : -1
+    if (c === '"') s = true
+    r += c; i++
+  }
+  return r
+}
+`
+
+/**
  * Reads a JSON config's `mcpServers.<name>` in the guest with node (the CLIs
  * of these agents run on node, so it is there), comments and trailing commas
  * tolerated: prints `{"absent":true}`, `{"unparsable":true}` or
@@ -259,21 +295,10 @@ export const PLACEHOLDER = TOKEN_PLACEHOLDER_HEADER
  */
 const READ_JSON_JS = String.raw`
 const fs = require("fs")
+${STRIP_JSONC_JS}
 const name = process.argv[1], file = process.argv[2]
 const ours = process.env.${STORED_HEADER_VAR}
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n")
-const strip = (t) => {
-  let r = "", i = 0, s = false
-  while (i < t.length) {
-    const c = t[i]
-    if (s) { r += c; if (c === "\\") { r += t[i + 1] ?? ""; i += 2; continue } if (c === '"') s = false; i++; continue }
-    if (c === '"') { s = true; r += c; i++; continue }
-    if (c === "/" && t[i + 1] === "/") { while (i < t.length && t[i] !== "\n") i++; continue }
-    if (c === "/" && t[i + 1] === "*") { const e = t.indexOf("*/", i + 2); i = e < 0 ? t.length : e + 2; continue }
-    r += c; i++
-  }
-  return r.replace(/,(\s*[}\]])/g, "$1")
-}
 let config
 try {
   const text = fs.readFileSync(file, "utf8")
