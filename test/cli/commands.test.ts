@@ -338,10 +338,8 @@ describe("--dry-run", () => {
       expect(steps.map((s) => s.name)).toEqual(["ensure", "replace"])
       expect(steps.map((s) => s.when)).toEqual(library.map((s) => s.when))
       const variable = { codex: "CODEX_HOME", gemini: "GEMINI_CLI_HOME", copilot: "COPILOT_HOME" }[kind]
-      for (const step of steps) {
-        expect(step.argv).toContain(`${variable}=/srv/cfg`)
-        expect(step.when).toContain(`${kind} mcp`)
-      }
+      for (const step of steps) expect(step.argv).toContain(`${variable}=/srv/cfg`)
+      expect(steps[0]?.when).toContain(`${kind} mcp`)
     })
   }
 
