@@ -24,9 +24,23 @@ export const TOKEN_VAR = "BOTTLE_SUPERVISE_TOKEN"
  * @internal
  */
 export const tokenEnv = (plan: SupervisePlan): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
+  tokenEnvWith(HEADER_VAR, JSON.stringify)(plan)
+
+/**
+ * An exec's secret environment for a plan's token: the token in
+ * `BOTTLE_SUPERVISE_TOKEN`, and in `variable` the `Authorization` value
+ * (`Bearer <token>`) as the agent's file spells it (`spell`), for the
+ * in-guest comparison. Every agent's steps build theirs here.
+ *
+ * @internal
+ */
+export const tokenEnvWith = (variable: string, spell: (header: string) => string) =>
+(
+  plan: SupervisePlan
+): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
   plan.token === undefined ? undefined : {
     [TOKEN_VAR]: plan.token,
-    [HEADER_VAR]: Redacted.make(JSON.stringify(`Bearer ${Redacted.value(plan.token)}`))
+    [variable]: Redacted.make(spell(`Bearer ${Redacted.value(plan.token)}`))
   }
 
 /** Above this size the config is read in part: see `READ`. @internal */
@@ -226,6 +240,25 @@ export const cliExitMark = (cli: string): string => `bottle-supervise: ${cli} ex
 
 /** How `GET` reports the CLI's own exit status on stderr. @internal */
 export const CLI_EXIT_MARK = cliExitMark("claude")
+
+/**
+ * A step's result as the agent CLI it ran left it: the CLI's own status, as
+ * `mark` (a `cliExitMark`) reported it on stderr (the exec's own status when
+ * there is no such line), and stderr without that line.
+ *
+ * @internal
+ */
+export const cliStatus = (
+  ran: { readonly exitCode: number; readonly stderr: string },
+  mark: string
+): { readonly exitCode: number; readonly stderr: string } => {
+  const lines = ran.stderr.split("\n")
+  const marked = lines.find((line) => line.startsWith(mark))
+  return {
+    exitCode: marked === undefined ? ran.exitCode : Number(marked.slice(mark.length)),
+    stderr: lines.filter((line) => !line.startsWith(mark)).join("\n")
+  }
+}
 
 /** `$1` server name. @internal */
 export const GET = [

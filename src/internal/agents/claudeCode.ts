@@ -14,9 +14,7 @@ import type { Agent, Health, Ran } from "./agent.js"
 
 /** `claude mcp get` as the GET script ran it: the CLI's own status is marked on stderr. */
 const health = (ran: Ran): Health => {
-  const marked = ran.stderr.split("\n").find((line) => line.startsWith(Guest.CLI_EXIT_MARK))
-  const exitCode = marked === undefined ? ran.exitCode : Number(marked.slice(Guest.CLI_EXIT_MARK.length))
-  const stderr = ran.stderr.split("\n").filter((line) => !line.startsWith(Guest.CLI_EXIT_MARK)).join("\n")
+  const { exitCode, stderr } = Guest.cliStatus(ran, Guest.CLI_EXIT_MARK)
   const parsed = Number.isInteger(exitCode) ? McpGet.parse(exitCode, ran.stdout, stderr) : undefined
   return parsed === undefined || parsed._tag === "Unknown"
     ? {

@@ -192,7 +192,7 @@ export const compare = (stdout: string, plan: SupervisePlan): Comparison => {
   return { _tag: "Present", changes, previousUrl: displayUrl(url), shadowedIn: [] }
 }
 
-const { ensure: ensureArgv, probe: verifyArgv, replace: replaceArgv } = Movable.argvs(layout)
+const verifyArgv = Movable.argvs(layout).probe
 
 const tokenEnv = Movable.tokenEnv(tomlString)
 
@@ -203,11 +203,8 @@ export const codex: Agent = {
   cli: "codex",
   configFormat: "TOML",
   replaceStarts: 1,
-  configFile: (agent) => Movable.configFile(layout, agent),
+  ...Movable.agentFields(layout),
   tokenEnv,
-  ensureArgv,
-  replaceArgv,
-  readFileOf: (agent, stderr) => Movable.readFileOf(layout, agent, stderr),
   compare,
   verifyArgv,
   verifyEnv: tokenEnv,
@@ -226,9 +223,7 @@ export const codex: Agent = {
     } "$SUPERVISE_TOKEN" >>${file}`
   },
   provisionSteps: (agent, plan) =>
-    Movable.steps(layout, {
-      ensure: ensureArgv(agent, plan),
-      replace: replaceArgv(agent, plan),
+    Movable.steps(layout, agent, plan, {
       addWhat: "the entry written into a copy and read back by codex mcp get",
       replaceWhat: "the same",
       add: ["codex", "mcp", "add", plan.serverName, "--url", plan.agentUrl],

@@ -69,7 +69,7 @@ const addCommand = (
   plan: SupervisePlan
 ) => ["copilot", "mcp", "add", "--transport", "http", plan.serverName, plan.agentUrl]
 
-const { ensure: ensureArgv, probe: verifyArgv, replace: replaceArgv } = Movable.argvs(layout)
+const verifyArgv = Movable.argvs(layout).probe
 
 const tokenEnv = Movable.tokenEnv((header) => header)
 
@@ -80,11 +80,8 @@ export const copilot: Agent = {
   cli: "copilot",
   configFormat: "JSON",
   replaceStarts: 1,
-  configFile: (agent) => Movable.configFile(layout, agent),
+  ...Movable.agentFields(layout),
   tokenEnv,
-  ensureArgv,
-  replaceArgv,
-  readFileOf: (agent, stderr) => Movable.readFileOf(layout, agent, stderr),
   compare: JsonEntry.compare,
   verifyArgv,
   verifyEnv: tokenEnv,
@@ -100,9 +97,7 @@ export const copilot: Agent = {
     return `${remove}; ${add}`
   },
   provisionSteps: (agent, plan) =>
-    Movable.steps(layout, {
-      ensure: ensureArgv(agent, plan),
-      replace: replaceArgv(agent, plan),
+    Movable.steps(layout, agent, plan, {
       addWhat: "the entry written into a copy and read back by copilot mcp get",
       replaceWhat: "the same",
       add: addCommand(plan),

@@ -14,7 +14,7 @@
  * @internal
  */
 import type { AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
-import { cliExitMark, TOKEN_VAR, userScopeHttpAdd } from "../guest.js"
+import { cliExitMark, cliStatus, TOKEN_VAR, userScopeHttpAdd } from "../guest.js"
 import * as Shell from "../shellQuote.js"
 import type { Agent, Health, Ran } from "./agent.js"
 import * as JsonEntry from "./jsonEntry.js"
@@ -80,9 +80,7 @@ const listed = (text: string, name: string) => {
 }
 
 const health = (ran: Ran, plan: SupervisePlan): Health => {
-  const marked = ran.stderr.split("\n").find((line) => line.startsWith(CLI_EXIT_MARK))
-  const exitCode = marked === undefined ? ran.exitCode : Number(marked.slice(CLI_EXIT_MARK.length))
-  const stderr = ran.stderr.split("\n").filter((line) => !line.startsWith(CLI_EXIT_MARK)).join("\n")
+  const { exitCode, stderr } = cliStatus(ran, CLI_EXIT_MARK)
   const all = `${ran.stdout}\n${stderr}`
   const entry = listed(all, plan.serverName)
   if (entry === undefined) {
@@ -104,7 +102,6 @@ const health = (ran: Ran, plan: SupervisePlan): Health => {
 
 const addCommand = (plan: SupervisePlan) => userScopeHttpAdd("gemini", plan)
 
-const { ensure: ensureArgv, replace: replaceArgv } = Movable.argvs(layout)
 const verifyArgv = (agent: AgentPlan, plan: SupervisePlan) => Movable.script(layout, agent, LIST, [plan.serverName])
 
 /** @internal */
@@ -114,11 +111,8 @@ export const gemini: Agent = {
   cli: "gemini",
   configFormat: "JSON",
   replaceStarts: 1,
-  configFile: (agent) => Movable.configFile(layout, agent),
+  ...Movable.agentFields(layout),
   tokenEnv: Movable.tokenEnv((header) => header),
-  ensureArgv,
-  replaceArgv,
-  readFileOf: (agent, stderr) => Movable.readFileOf(layout, agent, stderr),
   compare: JsonEntry.compare,
   verifyArgv,
   verifyEnv: () => undefined,
@@ -134,9 +128,7 @@ export const gemini: Agent = {
     return `${add}${header} && chmod 600 ${file}`
   },
   provisionSteps: (agent, plan) =>
-    Movable.steps(layout, {
-      ensure: ensureArgv(agent, plan),
-      replace: replaceArgv(agent, plan),
+    Movable.steps(layout, agent, plan, {
       addWhat: "gemini mcp add",
       replaceWhat: "gemini mcp add (which replaces an entry of that name)",
       add: addCommand(plan),

@@ -19,7 +19,6 @@
  *
  * @internal
  */
-import * as Redacted from "effect/Redacted"
 import type { AgentPlan, SupervisePlan } from "../../SupervisePlan.js"
 import {
   FAILED_MARK,
@@ -28,7 +27,8 @@ import {
   READ_FILE_MARK,
   STEP_MARK,
   TOKEN_PLACEHOLDER_HEADER,
-  TOKEN_VAR
+  TOKEN_VAR,
+  tokenEnvWith
 } from "../guest.js"
 import * as Shell from "../shellQuote.js"
 import type { Step } from "./agent.js"
@@ -213,6 +213,19 @@ export const probeScript = (layout: Layout): string =>
     `node -e ${Shell.quote(PROBE_JS)} "$2" "${PROBE_MARK}"`
   ].join("\n")
 
+/**
+ * What every agent on this layout has alike: its file, where a read says it
+ * read, and the two provisioning steps.
+ *
+ * @internal
+ */
+export const agentFields = (layout: Layout) => ({
+  configFile: (agent: AgentPlan) => configFile(layout, agent),
+  readFileOf: (agent: AgentPlan, stderr: string) => readFileOf(layout, agent, stderr),
+  ensureArgv: argvs(layout).ensure,
+  replaceArgv: argvs(layout).replace
+})
+
 /** The three steps' argvs for a layout: ensure, replace, and the entry-and-probe check. @internal */
 export const argvs = (layout: Layout) => ({
   ensure: (agent: AgentPlan, plan: SupervisePlan) =>
@@ -249,14 +262,7 @@ export const script = (
  *
  * @internal
  */
-export const tokenEnv = (stored: (header: string) => string) =>
-(
-  plan: SupervisePlan
-): Readonly<Record<string, Redacted.Redacted<string>>> | undefined =>
-  plan.token === undefined ? undefined : {
-    [TOKEN_VAR]: plan.token,
-    [STORED_HEADER_VAR]: Redacted.make(stored(`Bearer ${Redacted.value(plan.token)}`))
-  }
+export const tokenEnv = (stored: (header: string) => string) => tokenEnvWith(STORED_HEADER_VAR, stored)
 
 /** The read's placeholder for the plan's own header value, as on Claude Code. @internal */
 export const PLACEHOLDER = TOKEN_PLACEHOLDER_HEADER
@@ -346,9 +352,9 @@ export const readFileOf = (layout: Layout, agent: AgentPlan, stderr: string): st
 /** The steps, as `--dry-run` lists them. @internal */
 export const steps = (
   layout: Layout,
-  argvs: {
-    readonly ensure: ReadonlyArray<string>
-    readonly replace: ReadonlyArray<string>
+  agent: AgentPlan,
+  plan: SupervisePlan,
+  words: {
     readonly addWhat: string
     readonly replaceWhat: string
     readonly add: ReadonlyArray<string>
@@ -357,17 +363,17 @@ export const steps = (
 ): ReadonlyArray<Step> => [
   {
     name: "ensure",
-    when: `always runs: under the bottle's lock, ${argvs.addWhat} when the config has no such entry, ` +
+    when: `always runs: under the bottle's lock, ${words.addWhat} when the config has no such entry, ` +
       `else print the entry with header values scrubbed (no ${layout.cli} start)`,
-    argv: argvs.ensure,
+    argv: argvs(layout).ensure(agent, plan),
     carriesToken: true,
-    commands: [argvs.add]
+    commands: [words.add]
   },
   {
     name: "replace",
-    when: `only when the stored entry differs: ${argvs.replaceWhat} on a copy, renamed into place`,
-    argv: argvs.replace,
+    when: `only when the stored entry differs: ${words.replaceWhat} on a copy, renamed into place`,
+    argv: argvs(layout).replace(agent, plan),
     carriesToken: true,
-    commands: argvs.replaceCommands
+    commands: words.replaceCommands
   }
 ]
